@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Shared set-up steps for the project's scripts: a new enough Node, and node_modules.
+root="${root:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+ESON_MIN_NODE_MAJOR=22
+ESON_MIN_NODE_MINOR=22
+ESON_NODE_PACKAGE="node@24"
+
+node_is_new_enough() {
+  command -v node >/dev/null 2>&1 || return 1
+  local v major minor
+  v="$(node -p 'process.versions.node' 2>/dev/null)" || return 1
+  major="${v%%.*}"; minor="${v#*.}"; minor="${minor%%.*}"
+  [ "$major" -gt "$ESON_MIN_NODE_MAJOR" ] || { [ "$major" -eq "$ESON_MIN_NODE_MAJOR" ] && [ "$minor" -ge "$ESON_MIN_NODE_MINOR" ]; }
+}
+
+ensure_node() {
+  if [ -x "$root/.cache/node/node_modules/.bin/node" ]; then
+    export PATH="$root/.cache/node/node_modules/.bin:$PATH"
+  fi
+  node_is_new_enough && return 0
+  echo "eson: installing $ESON_NODE_PACKAGE from the npm registry into .cache/node" >&2
+  mkdir -p "$root/.cache/node"
+  (cd "$root/.cache/node" && [ -f package.json ] || echo '{"private":true}' > package.json)
+  (cd "$root/.cache/node" && npm install --no-audit --no-fund --loglevel=error "$ESON_NODE_PACKAGE" >&2)
+  export PATH="$root/.cache/node/node_modules/.bin:$PATH"
+  node_is_new_enough || { echo "eson: could not get Node >= $ESON_MIN_NODE_MAJOR.$ESON_MIN_NODE_MINOR" >&2; exit 1; }
+}
+
+ensure_deps() {
+  if [ ! -d "$root/node_modules" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+    echo "eson: installing npm dependencies" >&2
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
