@@ -1,0 +1,98 @@
+/** Opens an authenticated FNAP session for a CLI command, from the saved login and the global flags. */
+import { readFile } from 'node:fs/promises';
+import type { Credentials, TlsMode } from '../client/fnap-client.ts';
+import { FnapClient } from '../client/fnap-client.ts';
+import { CliError, ExitCode } from './exit-codes.ts';
+import type { Profile } from './profile.ts';
+import { loadProfile } from './profile.ts';
+
+/** Flags every command accepts (they override the saved login). */
+export interface GlobalOptions {
+  json?: boolean;
+  agent?: string;
+  tls?: string;
+  ca?: string;
+  servername?: string;
+  user?: string;
+  anonymous?: boolean;
+}
+
+export function parseHostPort(value: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m?.[1] || !(port > 0 && port < 65536)) {
+    throw new CliError(`--agent must be host:port, not "${value}"`, ExitCode.Usage);
+  }
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+export function parseTlsMode(value: string): TlsMode {
+  if (value === 'implicit' || value === 'starttls' || value === 'none') return value;
+  throw new CliError(`--tls must be implicit, starttls or none, not "${value}"`, ExitCode.Usage);
+}
+
+/** The saved login with the global flags applied; with --agent no login is needed. */
+export async function resolveProfile(options: GlobalOptions): Promise<Profile> {
+  let base: Profile | undefined;
+  if (!options.agent) base = await loadProfile();
+  const hostPort = options.agent ? parseHostPort(options.agent) : undefined;
+  const profile: Profile = {
+    host: hostPort?.host ?? base?.host ?? '127.0.0.1',
+    port: hostPort?.port ?? base?.port ?? 61000,
+    tls: options.tls ? parseTlsMode(options.tls) : (base?.tls ?? 'starttls'),
+    mechanism: options.anonymous ? 'ANONYMOUS' : (base?.mechanism ?? 'SCRAM-SHA-256'),
+  };
+  const ca = options.ca ?? base?.ca;
+  if (ca) profile.ca = ca;
+  const servername = options.servername ?? base?.servername;
+  if (servername) profile.servername = servername;
+  const user = options.user ?? base?.user;
+  if (user) profile.user = user;
+  const password = process.env['ESON_PASSWORD'] ?? (options.user && options.user !== base?.user ? undefined : base?.password);
+  if (password !== undefined) profile.password = password;
+  return profile;
+}
+
+export async function openSession(profile: Profile): Promise<FnapClient> {
+  const ca = profile.ca ? await readFile(profile.ca).catch(() => {
+    throw new CliError(`cannot read CA file ${profile.ca ?? ''}`, ExitCode.Config);
+  }) : undefined;
+  const client = await FnapClient.connect({
+    host: profile.host,
+    port: profile.port,
+    tls: profile.tls,
+    ca,
+    servername: profile.servername,
+    clientName: 'eson-cli',
+  });
+  try {
+    const credentials: Credentials =
+      profile.mechanism === 'ANONYMOUS'
+        ? { mechanism: 'ANONYMOUS' }
+        : {
+            mechanism: profile.mechanism,
+            user: required(profile.user, 'no user: run "eson login" or pass --user'),
+            password: required(profile.password, 'no password: run "eson login" or set ESON_PASSWORD'),
+          };
+    await client.authenticate(credentials);
+    return client;
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
+function required(value: string | undefined, message: string): string {
+  if (value === undefined) throw new CliError(message, ExitCode.Config);
+  return value;
+}
+
+/** Runs `fn` in an authenticated session and always says QUIT. */
+export async function withSession<T>(options: GlobalOptions, fn: (client: FnapClient) => Promise<T>): Promise<T> {
+  const client = await openSession(await resolveProfile(options));
+  try {
+    return await fn(client);
+  } finally {
+    await client.quit().catch(() => undefined);
+  }
+}

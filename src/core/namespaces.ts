@@ -1,0 +1,80 @@
+/** Namespace commands: the logic behind CREATE / DESCRIBE / DELETE / LIST NAMESPACE(S). */
+import type { CoreDeps } from './deps.ts';
+import type { Identity } from './identity.ts';
+import type { NamespaceRecord } from '../ports/registry.ts';
+import { ownsNamespace, requireUser } from './access.ts';
+import { exists, forbidden, invalidName, notFound } from './errors.ts';
+import { isWithin, parentName, parseNamespaceName } from './names.ts';
+
+/** The nearest existing namespace strictly above `name`, if any. */
+export async function nearestAncestor(deps: CoreDeps, name: string): Promise<NamespaceRecord | undefined> {
+  for (let up = parentName(name); up !== undefined; up = parentName(up)) {
+    const record = await deps.registry.getNamespace(up);
+    if (record) return record;
+  }
+  return undefined;
+}
+
+export async function createNamespace(deps: CoreDeps, identity: Identity, input: string): Promise<NamespaceRecord> {
+  const user = requireUser(identity, 'create namespaces');
+  const name = parseNamespaceName(input);
+  if (await deps.registry.getNamespace(name)) throw exists(`namespace ${name}`);
+  const parent = await nearestAncestor(deps, name);
+  if (!parent) throw invalidName(`namespace ${name} is outside the namespaces this agent serves`);
+  if (!(await ownsNamespace(deps.registry, user, parent.name))) {
+    throw forbidden(`not permitted: ${user} does not own namespace ${parent.name}`);
+  }
+  // Namespaces are created top-down: a new one may not slip between a namespace and what it holds,
+  // or flows and child namespaces would silently change parents.
+  const [siblings, flows] = await Promise.all([
+    deps.registry.listNamespaces(),
+    deps.registry.listFlows({ namespace: parent.name }),
+  ]);
+  const below = siblings.find((ns) => ns.name !== name && isWithin(ns.name, name));
+  if (below) throw exists(`namespace ${below.name} below ${name} (create namespaces from the top down)`);
+  const flowBelow = flows.find((flow) => isWithin(flow.name, name));
+  if (flowBelow) throw exists(`flow ${flowBelow.name} below ${name}`);
+  const record: NamespaceRecord = {
+    name,
+    owner: user,
+    parent: parent.name,
+    description: '',
+    createdAt: deps.now().toISOString(),
+  };
+  await deps.registry.createNamespace(record);
+  return record;
+}
+
+export interface NamespaceDescription extends NamespaceRecord {
+  readonly flows: number;
+  readonly children: number;
+}
+
+export async function describeNamespace(
+  deps: CoreDeps,
+  identity: Identity,
+  input: string,
+): Promise<NamespaceDescription> {
+  const user = requireUser(identity, 'describe namespaces');
+  const name = parseNamespaceName(input);
+  const record = await deps.registry.getNamespace(name);
+  if (!record) throw notFound(`namespace ${name}`);
+  if (!(await ownsNamespace(deps.registry, user, name))) throw forbidden(`not permitted: ${user} does not own namespace ${name}`);
+  const [flows, all] = await Promise.all([deps.registry.listFlows({ namespace: name }), deps.registry.listNamespaces()]);
+  return { ...record, flows: flows.length, children: all.filter((ns) => ns.parent === name).length };
+}
+
+export async function deleteNamespace(deps: CoreDeps, identity: Identity, input: string): Promise<void> {
+  const user = requireUser(identity, 'delete namespaces');
+  const name = parseNamespaceName(input);
+  const record = await deps.registry.getNamespace(name);
+  if (!record) throw notFound(`namespace ${name}`);
+  if (!(await ownsNamespace(deps.registry, user, name))) throw forbidden(`not permitted: ${user} does not own namespace ${name}`);
+  if (record.parent === null) throw forbidden(`namespace ${name} is served by this agent's configuration and cannot be deleted`);
+  await deps.registry.deleteNamespace(name);
+}
+
+export async function listNamespaces(deps: CoreDeps, identity: Identity): Promise<NamespaceRecord[]> {
+  const user = requireUser(identity, 'list namespaces');
+  return deps.registry.listNamespaces({ owner: user });
+}

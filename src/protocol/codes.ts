@@ -1,0 +1,23 @@
+/** FNAP reply codes (docs/fnap.md §Reply codes; the contract's table plus nothing else). */
+export const ReplyCode = {
+  Greeting: 220,
+  ReadyForTls: 220,
+  Closing: 221,
+  Authenticated: 235,
+  Ok: 250,
+  SaslContinue: 334,
+  StartData: 354,
+  ServiceClosing: 421,
+  TransientFailure: 451,
+  SyntaxError: 500,
+  BadArguments: 501,
+  UnknownCommand: 502,
+  BadSequence: 503,
+  UnknownMechanism: 504,
+  AuthRequired: 530,
+  AuthFailed: 535,
+  EncryptionRequired: 538,
+  NotPermitted: 550,
+  InvalidName: 553,
+  Rejected: 554,
+} as const;
