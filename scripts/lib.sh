@@ -32,3 +32,28 @@ ensure_deps() {
     (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
 }
+
+# Installs Debian packages whose commands are missing (CI machines start without them).
+# Arguments are command names; debian_package_of maps each to its package.
+ensure_debian_packages() {
+  local missing=() cmd pkg
+  for cmd in "$@"; do
+    command -v "$cmd" >/dev/null 2>&1 && continue
+    pkg="$(debian_package_of "$cmd")"
+    missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  echo "eson: installing Debian packages: ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+}
+
+debian_package_of() {
+  case "$1" in
+    dig|nsupdate) echo bind9-dnsutils ;;
+    named) echo bind9 ;;
+    *) echo "$1" ;;
+  esac
+}

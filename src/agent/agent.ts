@@ -50,15 +50,6 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
       });
     }
     const tls = config.tls ? await loadTls(config.tls.keyFile, config.tls.certFile) : undefined;
-    // The embedded broker is read through the agent itself (READ FLOW), so its endpoint is the agent's.
-    brokers.set(
-      'local',
-      new EmbeddedBroker({
-        dir: path.join(config.dataDir, BROKER_DIR),
-        endpoint: `${config.fqdn}:${config.listen.port}`,
-        fsync: config.brokers.local.fsync,
-      }),
-    );
     const deps: CoreDeps = { registry, brokers, defaultBroker: config.brokers.default, now: () => new Date() };
     const agent: AgentContext = {
       fqdn: config.fqdn,
@@ -78,6 +69,18 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
       greetingDelayMs: config.greetingDelayMs,
     });
     const addresses = await server.start();
+    // The embedded broker is read through the agent itself (READ FLOW), so its endpoint is the
+    // agent's own, known only once the listeners have their ports.
+    const tlsPort = addresses.tlsPort;
+    brokers.set(
+      'local',
+      new EmbeddedBroker({
+        dir: path.join(config.dataDir, BROKER_DIR),
+        endpoint: `${config.fqdn}:${tlsPort ?? addresses.port}`,
+        tls: tlsPort !== undefined,
+        fsync: config.brokers.local.fsync,
+      }),
+    );
     const running = server;
     return {
       config,
