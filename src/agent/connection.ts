@@ -219,6 +219,10 @@ export class Connection implements SessionView {
   }
 
   private async processCommand(item: FramedItem): Promise<void> {
+    // A line pipelined behind a WRITE FLOW batch's "." was framed under the event limit.
+    if (item.kind === 'line' && Buffer.byteLength(item.text, 'utf8') > this.agent.limits.maxLineOctets) {
+      item = { kind: 'fault', fault: 'too-long' };
+    }
     if (item.kind === 'fault') {
       const text =
         item.fault === 'too-long'

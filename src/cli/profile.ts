@@ -52,7 +52,13 @@ export async function loadProfile(env: NodeJS.ProcessEnv = process.env): Promise
   } catch {
     throw new CliError(`not logged in: run "eson login" first (no ${file})`, ExitCode.Config);
   }
-  const parsed = profileSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = profileSchema.safeParse(json);
   if (!parsed.success) throw new CliError(`${file} is damaged; run "eson login" again`, ExitCode.Config);
   return parsed.data;
 }

@@ -1,8 +1,8 @@
 /** Opens an authenticated FNAP session for a CLI command, from the saved login and the global flags. */
 import { readFile } from 'node:fs/promises';
 import type { Credentials, TlsMode } from '../client/fnap-client.ts';
-import { FnapClient } from '../client/fnap-client.ts';
-import { CliError, ExitCode } from './exit-codes.ts';
+import { FnapClient, FnapReplyError } from '../client/fnap-client.ts';
+import { CliError, ExitCode, exitCodeForReply } from './exit-codes.ts';
 import type { Profile } from './profile.ts';
 import { loadProfile } from './profile.ts';
 
@@ -74,7 +74,13 @@ export async function openSession(profile: Profile): Promise<FnapClient> {
             user: required(profile.user, 'no user: run "eson login" or pass --user'),
             password: required(profile.password, 'no password: run "eson login" or set ESON_PASSWORD'),
           };
-    await client.authenticate(credentials);
+    await client.authenticate(credentials).catch((error: unknown) => {
+      // The failing line of a SCRAM exchange is a base64 proof: name the user, not that line.
+      if (!(error instanceof FnapReplyError)) throw error;
+      const who = credentials.mechanism === 'ANONYMOUS' ? 'anonymous' : (credentials.user ?? '');
+      const { code, lines } = error.reply;
+      throw new CliError(`authentication as ${who} failed: ${code} ${lines.join(' / ')}`, exitCodeForReply(code));
+    });
     return client;
   } catch (error) {
     await client.close();

@@ -96,7 +96,11 @@ export class ConfigError extends Error {
 export function parseAgentConfig(input: unknown, baseDir: string): AgentConfig {
   const result = agentConfigSchema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    // An unknown key is reported at its own path (`limits.maxLinOctets`), not at its parent's.
+    const at = (keys: readonly PropertyKey[]) => keys.map(String).join('.') || '(root)';
+    const problems = result.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys' ? i.keys.map((key) => `${at([...i.path, key])}: unknown key`) : [`${at(i.path)}: ${i.message}`],
+    );
     throw new ConfigError(`invalid agent configuration:\n  ${problems.join('\n  ')}`);
   }
   const config = result.data;

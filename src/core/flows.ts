@@ -80,6 +80,8 @@ export async function createFlow(
     } catch (error) {
       // A queue without a flow is an orphan of an earlier crash between these two steps: reset it.
       if (!isEsonError(error) || error.kind !== 'exists') throw error;
+      // Unless a concurrent creation of the same flow has registered it meanwhile: then it is that flow's.
+      if (await deps.registry.getFlow(name)) throw exists(`flow ${name}`);
       await broker.deleteQueue(record.queue);
       await broker.createQueue(record.queue);
     }
@@ -87,7 +89,8 @@ export async function createFlow(
   try {
     await deps.registry.createFlow(record);
   } catch (error) {
-    await broker.deleteQueue(record.queue).catch(() => undefined);
+    // 'exists': a concurrent creation of the same flow won the race, and the queue is its own.
+    if (!isEsonError(error) || error.kind !== 'exists') await broker.deleteQueue(record.queue).catch(() => undefined);
     throw error;
   }
   return record;

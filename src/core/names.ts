@@ -8,6 +8,8 @@ export const FLOW_URI_SCHEME = 'flow://';
 
 // Letters, digits and hyphens (RFC 952 / RFC 1123 host names); no hyphen at either end.
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+// ASCII-only: String#toLowerCase maps "\u212A" (Kelvin sign) to "k", which would let it pass as one.
+const asciiLowerCase = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 /**
  * Validates a domain name in presentation form and returns it in canonical form (lower case,
@@ -15,7 +17,7 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
  */
 export function canonicalName(input: string, what: string): string {
   let name = input.endsWith('.') ? input.slice(0, -1) : input;
-  name = name.toLowerCase();
+  name = asciiLowerCase(name);
   if (name.length === 0) throw invalidName(`${what} name is empty`);
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_OCTETS) {
     throw invalidName(`${what} name is ${Buffer.byteLength(name, 'utf8')} octets, over the limit of ${MAX_NAME_OCTETS}`);
@@ -36,8 +38,11 @@ export function canonicalName(input: string, what: string): string {
 
 /** Accepts a flow's FQDN or its `flow://` URI and returns the canonical FQDN. */
 export function parseFlowName(input: string): string {
-  const bare = input.toLowerCase().startsWith(FLOW_URI_SCHEME) ? input.slice(FLOW_URI_SCHEME.length) : input;
-  if (bare.includes('/')) throw invalidName(`flow URI "${input}" must not have a path`);
+  const isUri = asciiLowerCase(input).startsWith(FLOW_URI_SCHEME);
+  const bare = isUri ? input.slice(FLOW_URI_SCHEME.length) : input;
+  if (bare.includes('/')) {
+    throw invalidName(isUri ? `flow URI "${input}" must not have a path` : `flow "${input}" must be an FQDN or a ${FLOW_URI_SCHEME} URI`);
+  }
   return canonicalName(bare, 'flow');
 }
 

@@ -18,7 +18,8 @@ export function checkUserName(name: string): string {
 }
 
 export function checkPassword(password: string): string {
-  if (password.length < MIN_PASSWORD_LENGTH) throw invalidArgument(`password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  // Characters are code points: String#length counts UTF-16 units, two for each emoji.
+  if ([...password].length < MIN_PASSWORD_LENGTH) throw invalidArgument(`password must have at least ${MIN_PASSWORD_LENGTH} characters`);
   return password;
 }
 

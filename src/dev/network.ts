@@ -5,7 +5,7 @@
  * needs goes to `<dir>/network.json`. State persists: starting again on the same dir keeps users,
  * flows and events (and the passwords in network.json).
  */
-import { mkdir, readFile, writeFile, rename, access } from 'node:fs/promises';
+import { mkdir, writeFile, rename, access } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAgentConfig } from '../config/agent-config.ts';
 import type { RunningAgent } from '../agent/agent.ts';

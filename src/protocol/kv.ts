@@ -5,7 +5,9 @@
  */
 import { invalidArgument } from '../core/errors.ts';
 
-const NEEDS_ENCODING = /[%\s\u0000-\u001f\u007f-\uffff]/u;
+// Control characters are exactly what must be matched here.
+// eslint-disable-next-line no-control-regex
+const NEEDS_ENCODING = /[%\s\u0000-\u001f\u007f-\u{10ffff}]/u;
 
 export function encodeValue(value: string): string {
   if (!NEEDS_ENCODING.test(value)) return value;

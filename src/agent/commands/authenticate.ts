@@ -9,7 +9,8 @@ import { expectArgs, first } from './args.ts';
 export const authenticate: CommandHandler = (args, ctx) => {
   expectArgs(args, 1, 2, 'AUTHENTICATE <mechanism> [initial-response]');
   if (ctx.session.identity) return Promise.resolve(done(reply(ReplyCode.BadSequence, 'already authenticated')));
-  const name = first(args).toUpperCase();
+  // ASCII-only: String#toUpperCase maps "ı" (dotless i) to "I", which would let "PLAıN" through.
+  const name = first(args).replace(/[a-z]/g, (c) => c.toUpperCase());
   const mechanism = ctx.agent.mechanisms.get(name);
   if (!mechanism) {
     return Promise.resolve(

@@ -11,6 +11,7 @@ import { expectArgs, first, parseCount } from './args.ts';
 import { identityOf } from './namespaces.ts';
 
 const USAGE = 'READ FLOW <flow> [FROM <position>|earliest|latest] [LIMIT <n>] [WAIT <seconds>]';
+const KEYWORDS: ReadonlySet<string> = new Set(['FROM', 'LIMIT', 'WAIT']);
 
 export interface ReadOptions {
   start: ReadStart;
@@ -24,6 +25,7 @@ export function parseReadOptions(args: readonly string[], limits: AgentLimits): 
   for (let i = 0; i < args.length; i += 2) {
     const keyword = (args[i] ?? '').toUpperCase();
     const value = args[i + 1];
+    if (!KEYWORDS.has(keyword)) throw invalidArgument(`unknown READ FLOW option "${args[i] ?? ''}"; syntax: ${USAGE}`);
     if (value === undefined) throw invalidArgument(`${keyword} needs a value; syntax: ${USAGE}`);
     if (seen.has(keyword)) throw invalidArgument(`${keyword} given twice`);
     seen.add(keyword);

@@ -97,3 +97,22 @@ export function events(count: number, prefix = 'e'): string[] {
 export function ids(stored: readonly { json: string }[]): string[] {
   return stored.map((e) => (JSON.parse(e.json) as { id: string }).id);
 }
+
+/** A broker that forwards to `broker` except for the methods in `overrides` (to inject failures). */
+export function brokerWith(broker: Broker, overrides: Partial<Broker>): Broker {
+  return {
+    type: broker.type,
+    createQueue: (name, options) => broker.createQueue(name, options),
+    describeQueue: (name) => broker.describeQueue(name),
+    updateQueue: (name, options) => broker.updateQueue(name, options),
+    deleteQueue: (name) => broker.deleteQueue(name),
+    listConsumers: (name) => broker.listConsumers(name),
+    append: (name, events) => broker.append(name, events),
+    read: (name, options) => broker.read(name, options),
+    waitFor: (name, position, timeoutMs, signal) => broker.waitFor(name, position, timeoutMs, signal),
+    commit: (name, consumer, position) => broker.commit(name, consumer, position),
+    committed: (name, consumer) => broker.committed(name, consumer),
+    close: () => broker.close(),
+    ...overrides,
+  };
+}

@@ -1,0 +1,254 @@
+/**
+ * Starts a real BIND9 `named` for a test: its own temporary directory, 127.0.0.1 and a free port
+ * (UDP and TCP), a primary zone that a TSIG key may update, a second key that the server knows but
+ * that may not update, and optionally a zone that BIND signs inline (dnssec-policy default).
+ * Installs nothing: the test scripts run `apt-get install -y bind9 bind9-dnsutils`; without
+ * `named` this fails with a message saying so.
+ *
+ * Facts checked on Debian 12 (BIND 9.18.x): `named -c <conf> -g` runs in the foreground and logs
+ * to stderr; as root it needs no `-u` (with `-u root` it behaves the same); `controls { };` keeps it
+ * off rndc's port 953 and `session-keyfile` inside the temporary directory keeps parallel servers
+ * apart; a zone with `update-policy` plus `dnssec-policy default; inline-signing yes;` signs the
+ * records added by UPDATE within a second.
+ */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { queryDns } from '../../src/dns/query-client.ts';
+import type { TsigKey } from '../../src/dns/tsig.ts';
+import { parseTsigKeyFile } from '../../src/dns/tsig.ts';
+import { RRType } from '../../src/dns/wire/constants.ts';
+
+const run = promisify(execFile);
+
+export interface Bind9Key {
+  readonly name: string;
+  readonly algorithm: 'hmac-sha256';
+  /** base64, as tsig-keygen prints it */
+  readonly secret: string;
+}
+
+export interface Bind9Options {
+  /** the zone the writer key may update; default `orange.test` */
+  readonly zone?: string;
+  /** a second zone that BIND signs inline; default none */
+  readonly signedZone?: string;
+  /** `-u root` (only meaningful as root; default false: named keeps the invoking user) */
+  readonly userRoot?: boolean;
+}
+
+export interface Bind9Server {
+  readonly host: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly zone: string;
+  readonly signedZone: string | undefined;
+  /** may update both zones (`update-policy { grant <key> zonesub ANY; }`) */
+  readonly writerKey: Bind9Key;
+  /** known to the server, not allowed to update anything */
+  readonly otherKey: Bind9Key;
+  /** `named -v` */
+  readonly version: string;
+  /** what named printed so far (for a failing test's message) */
+  output(): string;
+  /** Stops named and removes the directory. */
+  stop(): Promise<void>;
+}
+
+const STARTUP_TIMEOUT_MS = 20_000;
+
+async function which(command: string): Promise<boolean> {
+  try {
+    await run('sh', ['-c', `command -v ${command}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fails with a clear message when the BIND9 commands the DNS tests use are missing. */
+export async function requireBind9(): Promise<void> {
+  const missing: string[] = [];
+  for (const [command, pkg] of [
+    ['named', 'bind9'],
+    ['tsig-keygen', 'bind9'],
+    ['dig', 'bind9-dnsutils'],
+    ['nsupdate', 'bind9-dnsutils'],
+  ] as const) {
+    if (!(await which(command))) missing.push(`${command} (Debian package ${pkg})`);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `the DNS integration tests need BIND9, missing: ${missing.join(', ')}. ` +
+        'Install it with: apt-get install -y bind9 bind9-dnsutils',
+    );
+  }
+}
+
+/** A port free for both UDP and TCP on 127.0.0.1 at the time of the call. */
+export async function freeUdpTcpPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const udp = dgram.createSocket('udp4');
+    const port = await new Promise<number>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, '127.0.0.1', () => resolve(udp.address().port));
+    });
+    const tcp = net.createServer();
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (tcpFree) {
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new Error('no port free for both UDP and TCP on 127.0.0.1');
+}
+
+async function generateKey(name: string): Promise<{ clause: string; key: Bind9Key }> {
+  const { stdout } = await run('tsig-keygen', ['-a', 'hmac-sha256', name]);
+  const [parsed] = parseTsigKeyFile(stdout) as [TsigKey];
+  return {
+    clause: stdout,
+    key: { name: parsed.name, algorithm: 'hmac-sha256', secret: Buffer.from(parsed.secret).toString('base64') },
+  };
+}
+
+function zoneFile(zone: string): string {
+  return [
+    '$TTL 300',
+    `@ IN SOA ns1.${zone}. hostmaster.${zone}. 1 3600 600 86400 60`,
+    `@ IN NS ns1.${zone}.`,
+    'ns1 IN A 127.0.0.1',
+    '',
+  ].join('\n');
+}
+
+function namedConf(dir: string, port: number, zone: string, signedZone: string | undefined, keys: string): string {
+  const zoneClause = (name: string, extra: string) =>
+    `zone "${name}" {\n  type primary;\n  file "${path.join(dir, `${name}.db`)}";\n` +
+    `  update-policy { grant writer-key zonesub ANY; };\n${extra}};\n`;
+  return (
+    `${keys}\n` +
+    'options {\n' +
+    `  directory "${dir}";\n` +
+    `  pid-file "${path.join(dir, 'named.pid')}";\n` +
+    `  session-keyfile "${path.join(dir, 'session.key')}";\n` +
+    `  listen-on port ${port} { 127.0.0.1; };\n` +
+    '  listen-on-v6 { none; };\n' +
+    '  recursion no;\n' +
+    '  notify no;\n' +
+    '  dnssec-validation no;\n' +
+    '};\n' +
+    'controls { };\n' +
+    zoneClause(zone, '') +
+    (signedZone
+      ? zoneClause(
+          signedZone,
+          `  dnssec-policy default;\n  inline-signing yes;\n  key-directory "${path.join(dir, 'keys')}";\n`,
+        )
+      : '')
+  );
+}
+
+export async function startBind9(options: Bind9Options = {}): Promise<Bind9Server> {
+  await requireBind9();
+  const zone = options.zone ?? 'orange.test';
+  const signedZone = options.signedZone;
+  const version = (await run('named', ['-v'])).stdout.trim();
+  const writer = await generateKey('writer-key');
+  const other = await generateKey('other-key');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'eson-bind9-'));
+  try {
+    await mkdir(path.join(dir, 'keys'));
+    await writeFile(path.join(dir, `${zone}.db`), zoneFile(zone));
+    if (signedZone) await writeFile(path.join(dir, `${signedZone}.db`), zoneFile(signedZone));
+    // A port can be taken between the probe and named's bind; try a few.
+    for (let attempt = 0; ; attempt++) {
+      const port = await freeUdpTcpPort();
+      const conf = path.join(dir, 'named.conf');
+      await writeFile(conf, namedConf(dir, port, zone, signedZone, writer.clause + other.clause));
+      await run('named-checkconf', [conf]).catch((error: { stdout?: string; stderr?: string }) => {
+        throw new Error(`named-checkconf rejected the test configuration: ${error.stdout ?? ''}${error.stderr ?? ''}`);
+      });
+      const args = ['-c', conf, '-g', ...(options.userRoot ? ['-u', 'root'] : [])];
+      const child = spawn('named', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      try {
+        await waitUntilServing(child, port, zone, signedZone, () => output);
+      } catch (error) {
+        await stopChild(child);
+        if (attempt < 2 && /address in use/i.test(output)) continue;
+        throw error;
+      }
+      let stopped = false;
+      return {
+        host: '127.0.0.1',
+        port,
+        dir,
+        zone,
+        signedZone,
+        writerKey: writer.key,
+        otherKey: other.key,
+        version,
+        output: () => output,
+        async stop() {
+          if (stopped) return;
+          stopped = true;
+          await stopChild(child);
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function waitUntilServing(
+  child: ChildProcess,
+  port: number,
+  zone: string,
+  signedZone: string | undefined,
+  output: () => string,
+): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  const server = { host: '127.0.0.1', port };
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`named exited (${child.exitCode ?? child.signalCode}) before serving:\n${output()}`);
+    }
+    try {
+      const soa = await queryDns(server, zone, RRType.SOA, { timeoutMs: 300 });
+      const signed =
+        signedZone === undefined ||
+        (await queryDns(server, signedZone, RRType.SOA, { timeoutMs: 300, dnssecOk: true })).answers.some(
+          (rr) => rr.type === RRType.RRSIG,
+        );
+      if (soa.flags.aa && soa.answers.length > 0 && signed) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`named did not serve ${zone} on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MS} ms:\n${output()}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
