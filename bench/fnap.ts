@@ -173,7 +173,8 @@ async function measurePipeline(
         `server cpu ${pct(result.throughput.usage.server.cpu)} load cpu ${pct(result.throughput.usage.load.cpu)}` +
         (throughput.errors + latency.errors > 0
           ? `; ${throughput.errors + latency.errors} non-2xx replies!`
-          : ''),
+          : '') +
+        (throughput.lost + latency.lost > 0 ? `; ${throughput.lost + latency.lost} connections lost!` : ''),
     );
     return result;
   } finally {

@@ -38,7 +38,8 @@ ensure_deps() {
 ensure_debian_packages() {
   local missing=() cmd pkg
   for cmd in "$@"; do
-    command -v "$cmd" >/dev/null 2>&1 && continue
+    # named and tsig-keygen live in /usr/sbin, which is not on every user's PATH.
+    { command -v "$cmd" || [ -x "/usr/sbin/$cmd" ]; } >/dev/null 2>&1 && continue
     pkg="$(debian_package_of "$cmd")"
     missing+=("$pkg")
   done
@@ -53,7 +54,7 @@ ensure_debian_packages() {
 debian_package_of() {
   case "$1" in
     dig|nsupdate) echo bind9-dnsutils ;;
-    named) echo bind9 ;;
+    named|named-checkconf|tsig-keygen) echo bind9 ;;
     *) echo "$1" ;;
   esac
 }

@@ -74,6 +74,8 @@ export class Connection implements SessionView {
   private unknownCommands = 0;
   private unauthenticatedCommands = 0;
   private authFailures = 0;
+  /** Fires after idleTimeoutMs without a complete line while no command runs (not mere socket activity). */
+  private readonly idleTimer: NodeJS.Timeout;
 
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -86,6 +88,7 @@ export class Connection implements SessionView {
     this.framer = new LineFramer(() =>
       this.mode.kind === 'data' ? this.agent.limits.maxEventOctets : this.agent.limits.maxLineOctets,
     );
+    this.idleTimer = setTimeout(this.onIdle, this.agent.limits.idleTimeoutMs).unref();
     this.attach(socket);
   }
 
@@ -129,17 +132,13 @@ export class Connection implements SessionView {
 
   private attach(socket: Socket): void {
     socket.setNoDelay(true);
-    socket.setTimeout(this.agent.limits.idleTimeoutMs);
     socket.on('data', this.onData);
-    socket.on('timeout', this.onIdle);
     socket.on('error', this.onError);
     socket.on('close', this.onSocketClose);
   }
 
   private detach(socket: Socket): void {
-    socket.setTimeout(0);
     socket.off('data', this.onData);
-    socket.off('timeout', this.onIdle);
     socket.off('error', this.onError);
     socket.off('close', this.onSocketClose);
   }
@@ -152,14 +151,18 @@ export class Connection implements SessionView {
     }
     const items = this.framer.push(chunk);
     if (items.length === 0) return;
+    this.idleTimer.refresh();
     for (const item of items) this.queue.push(item);
     if (this.queue.length >= MAX_QUEUED_LINES) this.socket.pause();
     void this.pump();
   };
 
   private readonly onIdle = (): void => {
-    // A long poll (READ FLOW ... WAIT) is not idleness: its reply rearms the timer.
-    if (this.pumping && this.mode.kind === 'command') return;
+    // A long poll (READ FLOW ... WAIT) is not idleness: its end rearms the timer.
+    if (this.pumping && this.mode.kind === 'command') {
+      this.idleTimer.refresh();
+      return;
+    }
     this.log.info('idle timeout');
     this.closeWith(closingReply(ReplyCode.ServiceClosing, `${this.agent.fqdn} idle timeout`));
   };
@@ -175,6 +178,7 @@ export class Connection implements SessionView {
     this.closed = true;
     this.state = 'closing';
     this.abort.abort();
+    clearTimeout(this.idleTimer);
     this.queue.length = 0;
     // A client that leaves inside WRITE FLOW stores nothing: the batch only exists in memory.
     if (this.mode.kind === 'data') this.log.info('client left inside WRITE FLOW; the batch was dropped');
@@ -193,6 +197,7 @@ export class Connection implements SessionView {
         if (!item) break;
         if (this.queue.length < MAX_QUEUED_LINES / 2 && this.socket.isPaused()) this.socket.resume();
         await this.process(item);
+        this.idleTimer.refresh();
         if (this.shuttingDown && this.mode.kind === 'command' && !this.closed) {
           this.closeWith(this.shutdownReply());
         }
@@ -224,16 +229,17 @@ export class Connection implements SessionView {
       item = { kind: 'fault', fault: 'too-long' };
     }
     if (item.kind === 'fault') {
-      const text =
-        item.fault === 'too-long'
-          ? `line too long (max ${this.agent.limits.maxLineOctets} octets)`
-          : FAULT_TEXT[item.fault];
-      return this.unrecognised(reply(ReplyCode.SyntaxError, text));
+      const r = reply(ReplyCode.SyntaxError, this.faultText(item.fault));
+      // An over-long line never counts towards closing the session (the contract keeps it open).
+      return item.fault === 'too-long' ? this.send(r) : this.unrecognised(r);
     }
     const line = item.text;
     if (isHttpRequest(line)) {
       return this.closeWith(
-        closingReply(ReplyCode.ServiceClosing, `${this.agent.fqdn} this is an FNAP agent, not an HTTP server`),
+        closingReply(
+          ReplyCode.ServiceClosing,
+          `${this.agent.fqdn} this is an FNAP agent, not an HTTP server`,
+        ),
       );
     }
     const command = parseCommandLine(line);
@@ -245,17 +251,22 @@ export class Connection implements SessionView {
       );
     }
     const handler = COMMANDS.get(command.verb);
-    if (!handler) {
-      if (NOT_YET_SUPPORTED.has(command.verb)) {
-        return this.send(reply(ReplyCode.UnknownCommand, `${command.verb} is not supported by this agent`));
-      }
+    if (!handler && !NOT_YET_SUPPORTED.has(command.verb)) {
       if (OBJECT_VERBS.has(command.verb)) {
-        return this.send(reply(ReplyCode.BadArguments, `${command.verb} needs an object, e.g. ${command.verb} FLOW`));
+        return this.send(
+          reply(ReplyCode.BadArguments, `${command.verb} needs an object, e.g. ${command.verb} FLOW`),
+        );
       }
-      return this.unrecognised(reply(ReplyCode.UnknownCommand, `unknown command "${oneLine(command.verb).slice(0, 64)}"`));
+      return this.unrecognised(
+        reply(ReplyCode.UnknownCommand, `unknown command "${oneLine(command.verb).slice(0, 64)}"`),
+      );
     }
+    // The state comes before support: reserved verbs too are 530 before authentication.
     if (verdictFor(authenticated ? 'ready' : 'accepting', command.verb) === 'auth-required') {
       return this.send(reply(ReplyCode.AuthRequired, 'authentication required'));
+    }
+    if (!handler) {
+      return this.send(reply(ReplyCode.UnknownCommand, `${command.verb} is not supported by this agent`));
     }
     this.log.debug({ verb: command.verb }, 'command');
     this.state = 'cmdRecvd';
@@ -296,10 +307,18 @@ export class Connection implements SessionView {
     return user ? { credential: user.credential, disabled: user.disabled } : undefined;
   };
 
+  private faultText(fault: LineFault): string {
+    return fault === 'too-long'
+      ? `line too long (max ${this.agent.limits.maxLineOctets} octets)`
+      : FAULT_TEXT[fault];
+  }
+
   /** Counts a line the agent could not make sense of; too many close the session. */
   private async unrecognised(r: Reply): Promise<void> {
     if (++this.unknownCommands >= this.agent.limits.maxUnknownCommands) {
-      return this.closeWith(closingReply(ReplyCode.ServiceClosing, `${this.agent.fqdn} too many unrecognised commands`));
+      return this.closeWith(
+        closingReply(ReplyCode.ServiceClosing, `${this.agent.fqdn} too many unrecognised commands`),
+      );
     }
     return this.send(r);
   }
@@ -327,12 +346,20 @@ export class Connection implements SessionView {
   }
 
   private async processSasl(exchange: SaslServerExchange, item: FramedItem): Promise<void> {
-    if (item.kind === 'fault') return this.endSasl(reply(ReplyCode.BadArguments, 'malformed SASL response'));
+    // SASL lines are framed like command lines: a framing fault is a 500 and ends the exchange.
+    if (item.kind === 'fault') return this.endSasl(reply(ReplyCode.SyntaxError, this.faultText(item.fault)));
     if (item.text === '*') return this.endSasl(reply(ReplyCode.BadArguments, 'authentication cancelled'));
     let response: Buffer;
     try {
       response = decodeBase64Strict(item.text.trim());
     } catch {
+      const command = parseCommandLine(item.text);
+      if (command && (COMMANDS.has(command.verb) || NOT_YET_SUPPORTED.has(command.verb))) {
+        // A client that did not wait for the 334: the command is not run.
+        return this.endSasl(
+          reply(ReplyCode.BadSequence, 'command not allowed during authentication; exchange cancelled'),
+        );
+      }
       return this.endSasl(reply(ReplyCode.BadArguments, 'SASL response is not valid base64'));
     }
     void exchange;
@@ -350,9 +377,12 @@ export class Connection implements SessionView {
         this.mode = { kind: 'command' };
         this.state = 'ready';
         this.log.info({ identity: describeIdentity(step.identity) }, 'authenticated');
-        return this.send(reply(ReplyCode.Authenticated, `authenticated as ${describeIdentity(step.identity)}`));
+        return this.send(
+          reply(ReplyCode.Authenticated, `authenticated as ${describeIdentity(step.identity)}`),
+        );
       case 'failure':
-        if (step.reason === 'malformed') return this.endSasl(reply(ReplyCode.BadArguments, oneLine(step.message)));
+        if (step.reason === 'malformed')
+          return this.endSasl(reply(ReplyCode.BadArguments, oneLine(step.message)));
         return this.authFailed(step.message);
     }
   }
@@ -370,7 +400,9 @@ export class Connection implements SessionView {
     this.authFailures++;
     this.log.info({ failures: this.authFailures, reason }, 'authentication failed');
     if (this.authFailures >= this.agent.limits.maxAuthFailures) {
-      return this.closeWith(closingReply(ReplyCode.ServiceClosing, `${this.agent.fqdn} too many authentication failures`));
+      return this.closeWith(
+        closingReply(ReplyCode.ServiceClosing, `${this.agent.fqdn} too many authentication failures`),
+      );
     }
     const delay = this.agent.limits.authFailureDelayMs * 2 ** (this.authFailures - 1);
     await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => undefined);

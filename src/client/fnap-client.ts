@@ -94,15 +94,23 @@ export class FnapClient {
       socket.destroy();
       throw connectError(options, error);
     });
-    client.greeting = await client.next('greeting');
-    if (client.greeting.code !== 220) throw new FnapReplyError('greeting', client.greeting);
-    await client.hello();
-    if (options.tls === 'starttls') {
-      if (!client.capabilities.has('STARTTLS')) {
-        await client.close();
-        throw new EsonError('unavailable', `${options.host}:${options.port} does not offer STARTTLS; refusing to continue in plaintext`);
+    try {
+      client.greeting = await client.next('greeting');
+      if (client.greeting.code !== 220) throw new FnapReplyError('greeting', client.greeting);
+      await client.hello();
+      if (options.tls === 'starttls') {
+        if (!client.capabilities.has('STARTTLS')) {
+          throw new EsonError(
+            'unavailable',
+            `${options.host}:${options.port} does not offer STARTTLS; refusing to continue in plaintext`,
+          );
+        }
+        await client.startTls();
       }
-      await client.startTls();
+    } catch (error) {
+      // Nothing of a half-opened session may keep the process alive.
+      client.socket.destroy();
+      throw error;
     }
     return client;
   }
@@ -248,7 +256,13 @@ export class FnapClient {
       new Promise<FnapReply>((resolve, reject) => this.waiters.push({ resolve, reject })),
       timeoutMs,
       `waiting for the reply to ${what}`,
-    );
+    ).catch((error: unknown) => {
+      // A reply that never came leaves the session out of step: end it rather than misread the next.
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.fail(failure);
+      this.socket.destroy();
+      throw failure;
+    });
   }
 
   /** Parses a `key=value` reply body (DESCRIBE ...). */

@@ -52,7 +52,8 @@ export function recordValue(rr: ResourceRecord): RecordValue {
   try {
     return { name: rr.name, type: RRType[rr.type], data: rdataOf(rr) };
   } catch (error) {
-    if (error instanceof DnsWireError) throw invalidArgument(`${rr.type} record of ${rr.name}: ${error.message}`);
+    if (error instanceof DnsWireError)
+      throw invalidArgument(`${rr.type} record of ${rr.name}: ${error.message}`);
     throw error;
   }
 }
@@ -64,7 +65,8 @@ interface RRsetKey {
 
 function rrsetsOf(records: readonly ResourceRecord[]): RRsetKey[] {
   const seen = new Map<string, RRsetKey>();
-  for (const rr of records) seen.set(`${asciiLower(rr.name)} ${rr.type}`, { name: rr.name, type: RRType[rr.type] });
+  for (const rr of records)
+    seen.set(`${asciiLower(rr.name)} ${rr.type}`, { name: rr.name, type: RRType[rr.type] });
   return [...seen.values()];
 }
 
@@ -78,7 +80,9 @@ function checkZone(zone: string, records: readonly ResourceRecord[]): void {
 
 /** Every RRset the layout can hold for this flow, whatever the registration's TLS settings. */
 function flowLayout(r: FlowRegistration): RRsetKey[] {
-  return rrsetsOf(flowRecords({ ...r, agent: { ...r.agent, tls: true }, broker: { ...r.broker, tls: true } }));
+  return rrsetsOf(
+    flowRecords({ ...r, agent: { ...r.agent, tls: true }, broker: { ...r.broker, tls: true } }),
+  );
 }
 
 function namespaceLayout(r: NamespaceRegistration): RRsetKey[] {
@@ -129,7 +133,11 @@ export function registerNamespaceRequest(zone: string, r: NamespaceRegistration,
   return { id, zone, prerequisites: [], updates: [...deletions(namespaceLayout(r)), ...additions(records)] };
 }
 
-export function unregisterNamespaceRequest(zone: string, r: NamespaceRegistration, id: number): UpdateRequest {
+export function unregisterNamespaceRequest(
+  zone: string,
+  r: NamespaceRegistration,
+  id: number,
+): UpdateRequest {
   const records = namespaceRecords(r);
   checkZone(zone, records);
   return { id, zone, prerequisites: [], updates: deletions(namespaceLayout(r)) };

@@ -28,7 +28,12 @@ export async function queryDns(
 ): Promise<DecodedMessage> {
   const id = randomInt(0, 0x10000);
   const request = encodeMessage(
-    queryMessage({ id, name, type, ...(options.dnssecOk ? { edns: { dnssecOk: true, udpPayloadSize: 1232 } } : {}) }),
+    queryMessage({
+      id,
+      name,
+      type,
+      ...(options.dnssecOk ? { edns: { dnssecOk: true, udpPayloadSize: 1232 } } : {}),
+    }),
   );
   const timeoutMs = options.timeoutMs ?? 2000;
   const check = (packet: Uint8Array): Check<DecodedMessage> => {
@@ -51,7 +56,9 @@ export async function queryDns(
     result = await exchangeTcp(server, request, timeoutMs, check);
   }
   if (result.kind !== 'answer') {
-    throw unavailable(`no answer from ${server.host}:${server.port} for ${name}: ${result.reason ?? 'timeout'}`);
+    throw unavailable(
+      `no answer from ${server.host}:${server.port} for ${name}: ${result.reason ?? 'timeout'}`,
+    );
   }
   return result.value;
 }

@@ -24,18 +24,38 @@ const TABLE: ReadonlyMap<number, RcodeOutcome> = new Map<number, RcodeOutcome>([
   [Rcode.YXDOMAIN, { kind: 'exists', retriable: false, meaning: 'a name that must not be in use is' }],
   [Rcode.YXRRSET, { kind: 'exists', retriable: false, meaning: 'an RRset that must not exist does' }],
   [Rcode.NXRRSET, { kind: 'not-found', retriable: false, meaning: 'an RRset that must exist does not' }],
-  [Rcode.NOTAUTH, { kind: 'forbidden', retriable: false, meaning: 'the server is not authoritative or the key is not authorised' }],
+  [
+    Rcode.NOTAUTH,
+    {
+      kind: 'forbidden',
+      retriable: false,
+      meaning: 'the server is not authoritative or the key is not authorised',
+    },
+  ],
   [Rcode.NOTZONE, { kind: 'forbidden', retriable: false, meaning: 'a name is outside the zone' }],
-  [Rcode.BADSIG, { kind: 'forbidden', retriable: false, meaning: 'the request signature did not verify (wrong secret?)' }],
+  [
+    Rcode.BADSIG,
+    { kind: 'forbidden', retriable: false, meaning: 'the request signature did not verify (wrong secret?)' },
+  ],
   [Rcode.BADKEY, { kind: 'forbidden', retriable: false, meaning: 'the server does not know the key' }],
-  [Rcode.BADTIME, { kind: 'forbidden', retriable: false, meaning: "the request's time is outside the fudge (clock skew)" }],
+  [
+    Rcode.BADTIME,
+    { kind: 'forbidden', retriable: false, meaning: "the request's time is outside the fudge (clock skew)" },
+  ],
   [Rcode.BADMODE, { kind: 'forbidden', retriable: false, meaning: 'bad TKEY mode' }],
   [Rcode.BADNAME, { kind: 'forbidden', retriable: false, meaning: 'duplicate key name' }],
-  [Rcode.BADALG, { kind: 'forbidden', retriable: false, meaning: 'the server does not support the algorithm' }],
+  [
+    Rcode.BADALG,
+    { kind: 'forbidden', retriable: false, meaning: 'the server does not support the algorithm' },
+  ],
   [Rcode.BADTRUNC, { kind: 'forbidden', retriable: false, meaning: 'the server refused a truncated MAC' }],
 ]);
 
-const UNKNOWN: RcodeOutcome = { kind: 'rejected', retriable: false, meaning: 'an RCODE this client does not know' };
+const UNKNOWN: RcodeOutcome = {
+  kind: 'rejected',
+  retriable: false,
+  meaning: 'an RCODE this client does not know',
+};
 
 /** The outcome of an RCODE (header RCODE, extended by EDNS) or a TSIG error code. */
 export function rcodeOutcome(rcode: number): RcodeOutcome {

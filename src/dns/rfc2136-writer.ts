@@ -59,7 +59,9 @@ const optionsSchema = z
   .object({
     server: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict(),
     zone: z.string().min(1),
-    key: z.object({ name: z.string().min(1), algorithm: z.literal(TSIG_ALGORITHM), secret: z.string().min(1) }).strict(),
+    key: z
+      .object({ name: z.string().min(1), algorithm: z.literal(TSIG_ALGORITHM), secret: z.string().min(1) })
+      .strict(),
     timeoutMs: z.number().int().positive(),
     retries: z.number().int().nonnegative().max(10),
     clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
@@ -96,7 +98,9 @@ export class Rfc2136Writer implements NameServiceWriter {
   constructor(options: Rfc2136WriterOptions) {
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+      const problems = parsed.error.issues.map(
+        (i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`,
+      );
       throw invalidArgument(`invalid RFC 2136 writer options: ${problems.join('; ')}`);
     }
     const o = parsed.data;
@@ -135,14 +139,18 @@ export class Rfc2136Writer implements NameServiceWriter {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  #update(what: string, build: (id: number) => UpdateRequest): Promise<void> {
-    if (this.#closed) return Promise.reject(new EsonError('unavailable', 'the RFC 2136 writer is closed'));
+  async #update(what: string, build: (id: number) => UpdateRequest): Promise<void> {
+    if (this.#closed) throw new EsonError('unavailable', 'the RFC 2136 writer is closed');
     // Built once before anything is sent, so that a bad record (a TXT string over 255 octets, a
     // name outside the zone) fails here without touching the network.
     build(0);
     const run = this.#run(what, build);
     this.#inFlight.add(run);
-    return run.finally(() => this.#inFlight.delete(run));
+    try {
+      await run;
+    } finally {
+      this.#inFlight.delete(run);
+    }
   }
 
   async #run(what: string, build: (id: number) => UpdateRequest): Promise<void> {
@@ -170,7 +178,9 @@ export class Rfc2136Writer implements NameServiceWriter {
     try {
       unsigned = encodeMessage(updateMessage(build(id)));
     } catch (error) {
-      if (error instanceof DnsWireError) throw invalidArgument(`cannot encode the DNS update: ${error.message}`);
+      if (error instanceof DnsWireError) {
+        throw invalidArgument(`cannot encode the DNS update: ${error.message}`);
+      }
       throw error;
     }
     const signed = signMessage(unsigned, this.#key, { timeSigned: this.#seconds() });
@@ -212,16 +222,26 @@ export class Rfc2136Writer implements NameServiceWriter {
       return { ok: false, reason: `a malformed answer (${(error as Error).message})` };
     }
     if (m.id !== id || !m.flags.qr) return { ok: false, reason: `an answer with ID ${m.id}, not ${id}` };
-    if (m.flags.opcode !== Opcode.UPDATE) return { ok: false, reason: `an answer with opcode ${m.flags.opcode}` };
+    if (m.flags.opcode !== Opcode.UPDATE) {
+      return { ok: false, reason: `an answer with opcode ${m.flags.opcode}` };
+    }
     const zone = m.questions[0];
     if (m.questions.length > 1 || (zone && (zone.type !== RRType.SOA || !sameName(zone.name, this.#zone)))) {
       return { ok: false, reason: 'an answer for another zone' };
     }
-    if (m.flags.tc) return { ok: true, value: { truncated: true, rcode: m.flags.rcode, serverTime: undefined } };
+    if (m.flags.tc) {
+      // Not verified: a truncated answer only sends the same request again over TCP.
+      return { ok: true, value: { truncated: true, rcode: m.flags.rcode, serverTime: undefined } };
+    }
     const verified = verifyMessage(packet, m, this.#key, { now: this.#seconds(), requestMac });
     if (!verified.ok) {
       if (verified.code === 'peer-error') {
-        return { ok: true, value: { truncated: false, rcode: verified.error, serverTime: verified.peerTime } };
+        // BADSIG/BADKEY answers carry no MAC (RFC 8945 §5.3.2): a forged one can only make this
+        // call fail, never confirm an update.
+        return {
+          ok: true,
+          value: { truncated: false, rcode: verified.error, serverTime: verified.peerTime },
+        };
       }
       return {
         ok: false,

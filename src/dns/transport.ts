@@ -14,7 +14,8 @@ export interface DnsServerAddress {
   readonly port: number;
 }
 
-export type Check<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+export type Check<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 export type ExchangeResult<T> =
   | { readonly kind: 'answer'; readonly value: T }
@@ -91,7 +92,9 @@ export function exchangeTcp<T>(
       const length = buffered.readUInt16BE(0);
       if (buffered.length < 2 + length) return;
       const verdict = check(new Uint8Array(buffered.subarray(2, 2 + length)));
-      finish(verdict.ok ? { kind: 'answer', value: verdict.value } : { kind: 'failed', reason: verdict.reason });
+      finish(
+        verdict.ok ? { kind: 'answer', value: verdict.value } : { kind: 'failed', reason: verdict.reason },
+      );
     });
   });
 }

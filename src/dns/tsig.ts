@@ -46,7 +46,9 @@ export interface TsigKey {
 /** A key from its name, algorithm and base64 secret (the three parts of `nsupdate -y`). */
 export function tsigKey(name: string, algorithm: string, secretBase64: string): TsigKey {
   if (algorithm.toLowerCase() !== TSIG_ALGORITHM) {
-    throw invalidArgument(`TSIG key ${name}: algorithm ${algorithm} is not supported (use ${TSIG_ALGORITHM})`);
+    throw invalidArgument(
+      `TSIG key ${name}: algorithm ${algorithm} is not supported (use ${TSIG_ALGORITHM})`,
+    );
   }
   let normalized: string;
   try {
@@ -82,7 +84,8 @@ export function parseTsigKeyFile(text: string): TsigKey[] {
     }
     keys.push(tsigKey(name, algorithm, secret));
   }
-  if (keys.length === 0) throw invalidArgument('no key "<name>" { algorithm ...; secret "..."; }; clause found');
+  if (keys.length === 0)
+    throw invalidArgument('no key "<name>" { algorithm ...; secret "..."; }; clause found');
   return keys;
 }
 
@@ -111,7 +114,14 @@ function u16(value: number): Uint8Array {
 function u48(value: number): Uint8Array {
   const high = Math.floor(value / 0x1_0000_0000);
   const low = value % 0x1_0000_0000;
-  return Uint8Array.of(high >>> 8, high & 0xff, low >>> 24, (low >>> 16) & 0xff, (low >>> 8) & 0xff, low & 0xff);
+  return Uint8Array.of(
+    high >>> 8,
+    high & 0xff,
+    low >>> 24,
+    (low >>> 16) & 0xff,
+    (low >>> 8) & 0xff,
+    low & 0xff,
+  );
 }
 
 /** The TSIG variables of §4.3.3 for `key` and `tsig`. */
@@ -144,7 +154,8 @@ function requestMacPrefix(requestMac: Uint8Array | undefined): Uint8Array[] {
  * Original ID is the message's own ID.
  */
 export function signMessage(message: Uint8Array, key: TsigKey, options: SignOptions): SignedMessage {
-  if (message.length < 12) throw new DnsWireError('truncated', 'a message to sign needs its 12-octet header', 0);
+  if (message.length < 12)
+    throw new DnsWireError('truncated', 'a message to sign needs its 12-octet header', 0);
   const fields = {
     algorithm: key.algorithm,
     timeSigned: options.timeSigned,
@@ -153,7 +164,11 @@ export function signMessage(message: Uint8Array, key: TsigKey, options: SignOpti
     otherData: options.otherData ?? new Uint8Array(0),
   };
   const originalId = ((message[0] as number) << 8) | (message[1] as number);
-  const mac = hmac(key, [...requestMacPrefix(options.requestMac), message, ...tsigVariables(key.name, fields)]);
+  const mac = hmac(key, [
+    ...requestMacPrefix(options.requestMac),
+    message,
+    ...tsigVariables(key.name, fields),
+  ]);
   const w = new WireWriter();
   w.bytes(message);
   encodeRecord(w, {
@@ -235,7 +250,12 @@ export function verifyMessage(
     };
   }
   if (!sameName(record.name, key.name)) {
-    return { ok: false, code: 'BADKEY', peer: false, message: `the TSIG names key ${record.name}, not ${key.name}` };
+    return {
+      ok: false,
+      code: 'BADKEY',
+      peer: false,
+      message: `the TSIG names key ${record.name}, not ${key.name}`,
+    };
   }
   if (!sameName(tsig.algorithm, key.algorithm)) {
     return { ok: false, code: 'BADKEY', peer: false, message: `the TSIG uses algorithm ${tsig.algorithm}` };
@@ -244,7 +264,12 @@ export function verifyMessage(
     return { ok: false, code: 'FORMERR', message: `a TSIG MAC of ${tsig.mac.length} octets is malformed` };
   }
   if (tsig.mac.length < MAC_OCTETS) {
-    return { ok: false, code: 'BADTRUNC', peer: false, message: `the TSIG MAC is truncated to ${tsig.mac.length} octets` };
+    return {
+      ok: false,
+      code: 'BADTRUNC',
+      peer: false,
+      message: `the TSIG MAC is truncated to ${tsig.mac.length} octets`,
+    };
   }
   // A copy (Buffer#slice would alias the packet): the ID and ARCOUNT are rewritten below.
   const unsigned = new Uint8Array(packet.subarray(0, decoded.tsigOffset));
@@ -253,7 +278,11 @@ export function verifyMessage(
   const arcount = (((unsigned[10] as number) << 8) | (unsigned[11] as number)) - 1;
   unsigned[10] = arcount >>> 8;
   unsigned[11] = arcount & 0xff;
-  const expected = hmac(key, [...requestMacPrefix(options.requestMac), unsigned, ...tsigVariables(record.name, tsig)]);
+  const expected = hmac(key, [
+    ...requestMacPrefix(options.requestMac),
+    unsigned,
+    ...tsigVariables(record.name, tsig),
+  ]);
   if (!timingSafeEqual(expected, tsig.mac)) {
     return { ok: false, code: 'BADSIG', peer: false, message: 'the TSIG MAC does not verify' };
   }

@@ -5,14 +5,14 @@
  */
 
 export type FramedItem =
-  | { readonly kind: 'line'; readonly text: string }
-  | { readonly kind: 'fault'; readonly fault: LineFault };
+  { readonly kind: 'line'; readonly text: string } | { readonly kind: 'fault'; readonly fault: LineFault };
 
 export type LineFault = 'too-long' | 'nul' | 'bare-cr' | 'invalid-utf8';
 
 const LF = 0x0a;
 const CR = 0x0d;
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: the framer hands on each line as sent, it does not edit it.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class LineFramer {
   private pending: Buffer[] = [];

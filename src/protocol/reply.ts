@@ -34,11 +34,11 @@ export interface ReplyLine {
   readonly text: string;
 }
 
-const REPLY_LINE = /^([2-5][0-9][0-9])([ -])(.*)$/s;
+// The separator and text are optional: a bare "NNN" is a valid last line (RFC 5321 §4.2.1).
+const REPLY_LINE = /^([2-5][0-9][0-9])(?:([ -])(.*))?$/s;
 
 export function parseReplyLine(line: string): ReplyLine | undefined {
   const m = REPLY_LINE.exec(line);
   if (!m) return undefined;
-  // A bare "NNN" with nothing after it is a valid last line too.
-  return { code: Number(m[1]), last: m[2] === ' ', text: m[3] ?? '' };
+  return { code: Number(m[1]), last: m[2] !== '-', text: m[3] ?? '' };
 }

@@ -222,6 +222,10 @@ describe('eson dev: a local network driven by the eson CLI', () => {
     assert.equal(body['owner'], 'alice');
     assert.equal(body['visibility'], 'private');
     assert.equal(body['next'], '4');
+    // The embedded broker is read through the agent's implicit-TLS port.
+    const orange = participant(network, 'orange');
+    assert.equal(body['endpoint'], `${orange.agent.fqdn}:${orange.agent.tlsPort}`);
+    assert.equal(body['tls'], 'true');
   });
 
   it('lists flows and namespaces', T, async () => {

@@ -14,7 +14,8 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,25 +63,49 @@ export interface Bind9Server {
 
 const STARTUP_TIMEOUT_MS = 20_000;
 
-async function which(command: string): Promise<boolean> {
+/**
+ * The path of `command`: on PATH, or in /usr/sbin where Debian puts `named` and `tsig-keygen`
+ * (not on an ordinary user's PATH).
+ */
+async function locate(command: string): Promise<string | undefined> {
   try {
-    await run('sh', ['-c', `command -v ${command}`]);
-    return true;
+    const { stdout } = await run('sh', ['-c', `command -v ${command}`]);
+    if (stdout.trim() !== '') return stdout.trim();
   } catch {
-    return false;
+    // not on PATH
   }
+  for (const dir of ['/usr/sbin', '/sbin', '/usr/bin']) {
+    const candidate = path.join(dir, command);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+interface Bind9Commands {
+  readonly named: string;
+  readonly namedCheckconf: string;
+  readonly tsigKeygen: string;
 }
 
 /** Fails with a clear message when the BIND9 commands the DNS tests use are missing. */
-export async function requireBind9(): Promise<void> {
+export async function requireBind9(): Promise<Bind9Commands> {
+  const found = new Map<string, string>();
   const missing: string[] = [];
   for (const [command, pkg] of [
     ['named', 'bind9'],
+    ['named-checkconf', 'bind9'],
     ['tsig-keygen', 'bind9'],
     ['dig', 'bind9-dnsutils'],
     ['nsupdate', 'bind9-dnsutils'],
   ] as const) {
-    if (!(await which(command))) missing.push(`${command} (Debian package ${pkg})`);
+    const at = await locate(command);
+    if (at === undefined) missing.push(`${command} (Debian package ${pkg})`);
+    else found.set(command, at);
   }
   if (missing.length > 0) {
     throw new Error(
@@ -88,6 +113,11 @@ export async function requireBind9(): Promise<void> {
         'Install it with: apt-get install -y bind9 bind9-dnsutils',
     );
   }
+  return {
+    named: found.get('named') ?? 'named',
+    namedCheckconf: found.get('named-checkconf') ?? 'named-checkconf',
+    tsigKeygen: found.get('tsig-keygen') ?? 'tsig-keygen',
+  };
 }
 
 /** A port free for both UDP and TCP on 127.0.0.1 at the time of the call. */
@@ -112,12 +142,16 @@ export async function freeUdpTcpPort(): Promise<number> {
   throw new Error('no port free for both UDP and TCP on 127.0.0.1');
 }
 
-async function generateKey(name: string): Promise<{ clause: string; key: Bind9Key }> {
-  const { stdout } = await run('tsig-keygen', ['-a', 'hmac-sha256', name]);
+async function generateKey(tsigKeygen: string, name: string): Promise<{ clause: string; key: Bind9Key }> {
+  const { stdout } = await run(tsigKeygen, ['-a', 'hmac-sha256', name]);
   const [parsed] = parseTsigKeyFile(stdout) as [TsigKey];
   return {
     clause: stdout,
-    key: { name: parsed.name, algorithm: 'hmac-sha256', secret: Buffer.from(parsed.secret).toString('base64') },
+    key: {
+      name: parsed.name,
+      algorithm: 'hmac-sha256',
+      secret: Buffer.from(parsed.secret).toString('base64'),
+    },
   };
 }
 
@@ -131,7 +165,13 @@ function zoneFile(zone: string): string {
   ].join('\n');
 }
 
-function namedConf(dir: string, port: number, zone: string, signedZone: string | undefined, keys: string): string {
+function namedConf(
+  dir: string,
+  port: number,
+  zone: string,
+  signedZone: string | undefined,
+  keys: string,
+): string {
   const zoneClause = (name: string, extra: string) =>
     `zone "${name}" {\n  type primary;\n  file "${path.join(dir, `${name}.db`)}";\n` +
     `  update-policy { grant writer-key zonesub ANY; };\n${extra}};\n`;
@@ -159,12 +199,12 @@ function namedConf(dir: string, port: number, zone: string, signedZone: string |
 }
 
 export async function startBind9(options: Bind9Options = {}): Promise<Bind9Server> {
-  await requireBind9();
+  const commands = await requireBind9();
   const zone = options.zone ?? 'orange.test';
   const signedZone = options.signedZone;
-  const version = (await run('named', ['-v'])).stdout.trim();
-  const writer = await generateKey('writer-key');
-  const other = await generateKey('other-key');
+  const version = (await run(commands.named, ['-v'])).stdout.trim();
+  const writer = await generateKey(commands.tsigKeygen, 'writer-key');
+  const other = await generateKey(commands.tsigKeygen, 'other-key');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'eson-bind9-'));
   try {
     await mkdir(path.join(dir, 'keys'));
@@ -175,11 +215,13 @@ export async function startBind9(options: Bind9Options = {}): Promise<Bind9Serve
       const port = await freeUdpTcpPort();
       const conf = path.join(dir, 'named.conf');
       await writeFile(conf, namedConf(dir, port, zone, signedZone, writer.clause + other.clause));
-      await run('named-checkconf', [conf]).catch((error: { stdout?: string; stderr?: string }) => {
-        throw new Error(`named-checkconf rejected the test configuration: ${error.stdout ?? ''}${error.stderr ?? ''}`);
+      await run(commands.namedCheckconf, [conf]).catch((error: { stdout?: string; stderr?: string }) => {
+        throw new Error(
+          `named-checkconf rejected the test configuration: ${error.stdout ?? ''}${error.stderr ?? ''}`,
+        );
       });
       const args = ['-c', conf, '-g', ...(options.userRoot ? ['-u', 'root'] : [])];
-      const child = spawn('named', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(commands.named, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -241,7 +283,9 @@ async function waitUntilServing(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`named did not serve ${zone} on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MS} ms:\n${output()}`);
+  throw new Error(
+    `named did not serve ${zone} on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MS} ms:\n${output()}`,
+  );
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

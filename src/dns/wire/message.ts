@@ -71,7 +71,11 @@ export function decodeMessage(packet: Uint8Array): DecodedMessage {
       const at = r.offset;
       const rr = decodeRecord(r);
       if (!additional && (rr.type === RRType.OPT || rr.type === RRType.TSIG)) {
-        throw new DnsWireError('bad-layout', `${rr.type === RRType.OPT ? 'OPT' : 'TSIG'} record in the ${name} section`, at);
+        throw new DnsWireError(
+          'bad-layout',
+          `${rr.type === RRType.OPT ? 'OPT' : 'TSIG'} record in the ${name} section`,
+          at,
+        );
       }
       if (rr.type === RRType.OPT) {
         if (optSeen) throw new DnsWireError('bad-layout', 'more than one OPT record', at);

@@ -58,7 +58,8 @@ export function parseName(text: string): Uint8Array[] {
         label.push(Number(digits));
         i += 3;
       } else {
-        if (next < 0x21 || next > 0x7e) throw invalidValue(`name "${text}" escapes a non-printable character`);
+        if (next < 0x21 || next > 0x7e)
+          throw invalidValue(`name "${text}" escapes a non-printable character`);
         label.push(next);
         i += 1;
       }
@@ -72,7 +73,9 @@ export function parseName(text: string): Uint8Array[] {
   if (!closed) close();
   const wire = labels.reduce((sum, l) => sum + 1 + l.length, 1);
   if (wire > MAX_NAME_WIRE_OCTETS) {
-    throw invalidValue(`name "${text.slice(0, 40)}..." is ${wire} octets in wire form, over ${MAX_NAME_WIRE_OCTETS}`);
+    throw invalidValue(
+      `name "${text.slice(0, 40)}..." is ${wire} octets in wire form, over ${MAX_NAME_WIRE_OCTETS}`,
+    );
   }
   return labels;
 }
@@ -161,7 +164,11 @@ export function readName(r: WireReader): string {
       if (at + 1 >= bound) throw new DnsWireError('truncated', 'compression pointer cut short', at);
       const target = ((length & 0x3f) << 8) | (packet[at + 1] as number);
       if (target >= pieceStart) {
-        throw new DnsWireError('bad-pointer', `compression pointer to ${target} does not point backwards`, at);
+        throw new DnsWireError(
+          'bad-pointer',
+          `compression pointer to ${target} does not point backwards`,
+          at,
+        );
       }
       resumeAt ??= at + 2;
       at = target;
@@ -169,7 +176,8 @@ export function readName(r: WireReader): string {
       bound = packet.length;
       continue;
     }
-    if (kind !== 0) throw new DnsWireError('bad-label', `label type 0x${kind.toString(16)} is not supported`, at);
+    if (kind !== 0)
+      throw new DnsWireError('bad-label', `label type 0x${kind.toString(16)} is not supported`, at);
     if (length === 0) {
       at += 1;
       break;

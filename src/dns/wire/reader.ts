@@ -32,7 +32,11 @@ export class WireReader {
   /** Fails unless `count` more octets are inside the bound. */
   need(count: number, what: string): void {
     if (count > this.#end - this.#offset) {
-      throw new DnsWireError('truncated', `${what} needs ${count} octets, ${this.remaining} left`, this.#offset);
+      throw new DnsWireError(
+        'truncated',
+        `${what} needs ${count} octets, ${this.remaining} left`,
+        this.#offset,
+      );
     }
   }
 

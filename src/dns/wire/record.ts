@@ -72,7 +72,18 @@ type AnyCodec = RDataCodec<Exclude<RData, UnknownData>>;
 
 const CODECS: ReadonlyMap<number, AnyCodec> = new Map(
   (
-    [aCodec, aaaaCodec, nsCodec, ptrCodec, soaCodec, txtCodec, srvCodec, optCodec, rrsigCodec, tsigCodec] as AnyCodec[]
+    [
+      aCodec,
+      aaaaCodec,
+      nsCodec,
+      ptrCodec,
+      soaCodec,
+      txtCodec,
+      srvCodec,
+      optCodec,
+      rrsigCodec,
+      tsigCodec,
+    ] as AnyCodec[]
   ).map((codec) => [codec.type, codec]),
 );
 

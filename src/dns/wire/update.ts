@@ -61,7 +61,13 @@ export interface UpdateRequest {
 
 const ZONE_CLASS = RRClass.IN;
 
-const empty = (name: string, type: number, klass: number): WireRecord => ({ name, type, class: klass, ttl: 0, data: null });
+const empty = (name: string, type: number, klass: number): WireRecord => ({
+  name,
+  type,
+  class: klass,
+  ttl: 0,
+  data: null,
+});
 
 function prerequisiteRecord(p: Prerequisite): WireRecord {
   switch (p.kind) {
@@ -111,7 +117,9 @@ function readPrerequisite(rr: WireRecord): Prerequisite {
     if (rr.data !== null) throw bad(`prerequisite for ${rr.name} with CLASS ANY/NONE has RDATA`);
     const any = rr.type === RRType.ANY;
     if (rr.class === RRClass.ANY) {
-      return any ? { kind: 'name-in-use', name: rr.name } : { kind: 'rrset-exists', name: rr.name, type: rr.type };
+      return any
+        ? { kind: 'name-in-use', name: rr.name }
+        : { kind: 'rrset-exists', name: rr.name, type: rr.type };
     }
     return any
       ? { kind: 'name-not-in-use', name: rr.name }

@@ -7,7 +7,16 @@ import assert from 'node:assert/strict';
 import type { TestAgent } from '../../support/agent-harness.ts';
 import { NAMESPACE, OTHER_NAMESPACE, startTestAgent } from '../../support/agent-harness.ts';
 import type { RawClient } from '../../support/raw-client.ts';
-import { assertServes, body, event, expectReply, lastLine, login, readResult, writeEvents } from './helpers.ts';
+import {
+  assertServes,
+  body,
+  event,
+  expectReply,
+  lastLine,
+  login,
+  readResult,
+  writeEvents,
+} from './helpers.ts';
 
 describe('FNAP authorization', () => {
   let t: TestAgent;
@@ -27,7 +36,11 @@ describe('FNAP authorization', () => {
   it("refuses bob a flow in alice's namespace with 550", async () => {
     expectReply(await bob.command(`CREATE FLOW intruder.${NAMESPACE}`), 550, 'not permitted');
     expectReply(await alice.command(`DESCRIBE FLOW intruder.${NAMESPACE}`), 550, 'does not exist');
-    expectReply(await bob.command(`CREATE FLOW own.${OTHER_NAMESPACE}`), 250, `flow own.${OTHER_NAMESPACE} created`);
+    expectReply(
+      await bob.command(`CREATE FLOW own.${OTHER_NAMESPACE}`),
+      250,
+      `flow own.${OTHER_NAMESPACE} created`,
+    );
     await assertServes(t);
   });
 
@@ -59,7 +72,11 @@ describe('FNAP authorization', () => {
     const team = `team.${NAMESPACE}`;
     expectReply(await alice.command(`CREATE NAMESPACE ${team}`), 250, `namespace ${team} created`);
     expectReply(await alice.command(`CREATE NAMESPACE ${team}`), 550, 'already exists');
-    expectReply(await alice.command(`CREATE NAMESPACE deep.sub.${team}`), 250, `namespace deep.sub.${team} created`);
+    expectReply(
+      await alice.command(`CREATE NAMESPACE deep.sub.${team}`),
+      250,
+      `namespace deep.sub.${team} created`,
+    );
     const described = body(expectReply(await alice.command(`DESCRIBE NAMESPACE deep.sub.${team}`), 250));
     assert.equal(described.parent, team);
     assert.equal(described.owner, 'alice');
@@ -69,7 +86,10 @@ describe('FNAP authorization', () => {
     expectReply(await alice.command(`CREATE NAMESPACE ns.${OTHER_NAMESPACE}`), 550, 'not permitted');
     expectReply(await alice.command('CREATE NAMESPACE team.unserved.test'), 553, 'outside the namespaces');
     const list = expectReply(await alice.command('LIST NAMESPACES'), 250);
-    assert.ok(list.lines.some((l) => l.startsWith(`${team} owner=alice parent=${NAMESPACE}`)), list.raw);
+    assert.ok(
+      list.lines.some((l) => l.startsWith(`${team} owner=alice parent=${NAMESPACE}`)),
+      list.raw,
+    );
     assert.match(lastLine(list), /^\d+ namespaces$/);
     await assertServes(t);
   });
@@ -110,7 +130,11 @@ describe('FNAP authorization', () => {
   });
 
   it('answers a flow outside the served namespaces with 553', async () => {
-    expectReply(await alice.command('CREATE FLOW time.elsewhere.test'), 553, 'outside the namespaces this agent serves');
+    expectReply(
+      await alice.command('CREATE FLOW time.elsewhere.test'),
+      553,
+      'outside the namespaces this agent serves',
+    );
     expectReply(await alice.command('CREATE FLOW flow://time.elsewhere.test'), 553, 'outside the namespaces');
     expectReply(await alice.command('NOOP'), 250);
     await assertServes(t);
@@ -118,7 +142,11 @@ describe('FNAP authorization', () => {
 
   it('accepts a flow by FQDN or flow:// URI, in any case, with a trailing dot', async () => {
     const flow = `named.${NAMESPACE}`;
-    expectReply(await alice.command(`CREATE FLOW FLOW://Named.${NAMESPACE.toUpperCase()}.`), 250, `flow ${flow} created`);
+    expectReply(
+      await alice.command(`CREATE FLOW FLOW://Named.${NAMESPACE.toUpperCase()}.`),
+      250,
+      `flow ${flow} created`,
+    );
     const d = body(expectReply(await alice.command(`DESCRIBE FLOW flow://${flow}`), 250));
     assert.equal(d.flow, flow);
     assert.equal(d.uri, `flow://${flow}`);

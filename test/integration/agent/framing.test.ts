@@ -95,15 +95,30 @@ describe('FNAP framing', () => {
     await assertServes(t);
   });
 
-  it('closes with 421 at the tenth unrecognised line (unknown verbs and faults alike)', async () => {
+  it('closes with 421 at the tenth unrecognised line (unknown verbs and malformed lines alike)', async () => {
     const c = await RawClient.open(t.port);
     for (let i = 0; i < 3; i++) expectReply(await c.command(`FROB${i}`), 502, `unknown command "FROB${i}"`);
     for (let i = 0; i < 3; i++) expectReply(await c.command(''), 500, 'empty command line');
-    for (let i = 0; i < 3; i++) expectReply(await c.command(noopOf(5000)), 500, 'line too long');
-    // Known commands in between do not reset the count.
+    c.send('NO\0OP\r\nNO\rOP\r\n');
+    expectReply(await c.reply(), 500, 'NUL byte');
+    expectReply(await c.reply(), 500, 'bare CR');
+    c.send(Buffer.from([0xff, 0x0d, 0x0a]));
+    expectReply(await c.reply(), 500, 'UTF-8');
+    // Known commands, and replies 501, 530 and "not supported", do not move the count.
     expectReply(await c.command('NOOP'), 250);
+    expectReply(await c.command('HELLO'), 501);
+    expectReply(await c.command(`CREATE FLOW x.${NAMESPACE}`), 530);
     expectReply(await c.command('FROB'), 421, `${FQDN} too many unrecognised commands`);
     await c.waitClosed();
+    await assertServes(t);
+  });
+
+  it('never closes the session for over-long lines, however many', async () => {
+    const c = await login(t, 'alice');
+    for (let i = 0; i < 15; i++)
+      expectReply(await c.command(noopOf(5000)), 500, 'line too long (max 4096 octets)');
+    expectReply(await c.command('NOOP'), 250, 'OK');
+    c.close();
     await assertServes(t);
   });
 
@@ -141,6 +156,14 @@ describe('FNAP framing', () => {
     await assertServes(t);
   });
 
+  it('answers 503 to STARTTLS after authentication even with an argument (authentication is checked first)', async () => {
+    const c = await loginAnonymous(t);
+    expectReply(await c.command('STARTTLS now'), 503);
+    expectReply(await c.command('NOOP'), 250);
+    c.close();
+    await assertServes(t);
+  });
+
   it('answers 503 to STARTTLS under TLS', async () => {
     const c = await RawClient.open(t.tlsPort, { tls: true, ca: t.ca });
     expectReply(await c.command('STARTTLS'), 503, 'TLS already active');
@@ -161,6 +184,15 @@ describe('FNAP framing', () => {
     const c = await login(t, 'alice');
     expectReply(await c.command('FROBNICATE the flows'), 502, 'unknown command "FROBNICATE"');
     expectReply(await c.command('CREATE WIDGET x'), 502, 'unknown command "CREATE WIDGET"');
+    expectReply(await c.command('NOOP'), 250);
+    c.close();
+    await assertServes(t);
+  });
+
+  it('answers 530 to subscription and processor commands before authentication', async () => {
+    const c = await RawClient.open(t.port);
+    expectReply(await c.command(`SUBSCRIBE flow://x.${NAMESPACE}`), 530, 'authentication required');
+    expectReply(await c.command('LIST PROCESSORS'), 530, 'authentication required');
     expectReply(await c.command('NOOP'), 250);
     c.close();
     await assertServes(t);
@@ -225,6 +257,14 @@ describe('FNAP framing', () => {
     const c = await RawClient.open(t.port);
     expectReply(await c.command('QUIT'), 221, `${FQDN} closing`);
     await c.waitClosed();
+  });
+
+  it('answers QUIT with an argument with 501 and keeps the session', async () => {
+    const c = await RawClient.open(t.port);
+    expectReply(await c.command('QUIT now'), 501, 'QUIT');
+    expectReply(await c.command('NOOP'), 250);
+    c.close();
+    await assertServes(t);
   });
 });
 

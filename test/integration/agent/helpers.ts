@@ -21,7 +21,11 @@ export const plainResponse = (user: string, password: string): string => b64(`\0
 /** Opens an implicit-TLS session and authenticates as `user` with PLAIN. */
 export async function login(t: TestAgent, user: UserName): Promise<RawClient> {
   const c = await RawClient.open(t.tlsPort, { tls: true, ca: t.ca });
-  expectReply(await c.command(`AUTHENTICATE PLAIN ${plainResponse(user, USERS[user])}`), 235, `authenticated as ${user}`);
+  expectReply(
+    await c.command(`AUTHENTICATE PLAIN ${plainResponse(user, USERS[user])}`),
+    235,
+    `authenticated as ${user}`,
+  );
   return c;
 }
 
@@ -36,7 +40,8 @@ export async function loginAnonymous(t: TestAgent): Promise<RawClient> {
 export function expectReply(r: RawReply, code: number, text?: string | RegExp): RawReply {
   assert.equal(r.code, code, `expected ${code}, got ${r.raw.trim()}`);
   const all = r.lines.join('\n');
-  if (typeof text === 'string') assert.ok(all.includes(text), `expected "${text}" in ${JSON.stringify(r.raw)}`);
+  if (typeof text === 'string')
+    assert.ok(all.includes(text), `expected "${text}" in ${JSON.stringify(r.raw)}`);
   else if (text) assert.match(all, text);
   return r;
 }
@@ -102,7 +107,11 @@ export function localBroker(t: TestAgent): EmbeddedBroker {
 }
 
 /** Polls `check` until it holds (fails after a generous timeout). */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
@@ -114,7 +123,10 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
  * Connects from a chosen loopback address (127.0.0.0/8 is all local on Linux) and returns the
  * first line the agent sends, with the socket.
  */
-export async function firstLineFrom(port: number, localAddress: string): Promise<{ line: string; socket: net.Socket }> {
+export async function firstLineFrom(
+  port: number,
+  localAddress: string,
+): Promise<{ line: string; socket: net.Socket }> {
   const socket = net.connect({ host: '127.0.0.1', port, localAddress });
   socket.on('error', () => undefined);
   await once(socket, 'connect');

@@ -97,6 +97,30 @@ describe('idle timeout', () => {
     await assertServes(t);
   });
 
+  it('closes a session that trickles octets without ever completing a line', async () => {
+    const c = await RawClient.open(t.port);
+    const started = Date.now();
+    // One octet every IDLE_MS / 5: the socket is never quiet, but no line is ever complete.
+    const trickle = setInterval(() => c.send('x'), IDLE_MS / 5);
+    try {
+      expectReply(await c.reply(IDLE_MS * 10), 421, `${FQDN} idle timeout`);
+    } finally {
+      clearInterval(trickle);
+    }
+    assert.ok(Date.now() - started >= IDLE_MS - 100, 'closed before the idle timeout');
+    await c.waitClosed();
+    await assertServes(t);
+  });
+
+  it('keeps a session that completes a line now and then', async () => {
+    const c = await RawClient.open(t.port);
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS / 3));
+      expectReply(await c.command('NOOP'), 250);
+    }
+    c.close();
+  });
+
   it('closes an idle session inside WRITE FLOW with 421 and stores nothing', async () => {
     const flow = `idle.${NAMESPACE}`;
     const c = await login(t, 'alice');
@@ -115,7 +139,9 @@ describe('idle timeout', () => {
     const c = await login(t, 'alice');
     expectReply(await c.command(`CREATE FLOW ${flow}`), 250);
     const waitSeconds = Math.ceil((IDLE_MS * 2) / 1000);
-    const r = readResult(await c.command(`READ FLOW ${flow} FROM 0 WAIT ${waitSeconds}`, waitSeconds * 10_000));
+    const r = readResult(
+      await c.command(`READ FLOW ${flow} FROM 0 WAIT ${waitSeconds}`, waitSeconds * 10_000),
+    );
     assert.equal(r.count, 0);
     expectReply(await c.command('NOOP'), 250);
     await writeEvents(c, flow, [event(1)]);

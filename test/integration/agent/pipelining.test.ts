@@ -8,7 +8,16 @@ import type { TestAgent } from '../../support/agent-harness.ts';
 import { FQDN, NAMESPACE, startTestAgent } from '../../support/agent-harness.ts';
 import type { RawClient } from '../../support/raw-client.ts';
 import { MAX_QUEUED_LINES } from '../../../src/agent/connection.ts';
-import { assertServes, body, event, expectReply, lastLine, login, readResult, writeEvents } from './helpers.ts';
+import {
+  assertServes,
+  body,
+  event,
+  expectReply,
+  lastLine,
+  login,
+  readResult,
+  writeEvents,
+} from './helpers.ts';
 
 describe('pipelining', () => {
   let t: TestAgent;

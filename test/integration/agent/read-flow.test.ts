@@ -29,12 +29,19 @@ describe('READ FLOW', () => {
   const newFlow = async (events: number, visibility = 'private'): Promise<string> => {
     const flow = `r${++n}.${NAMESPACE}`;
     expectReply(await alice.command(`CREATE FLOW ${flow} visibility=${visibility}`), 250);
-    if (events > 0) await writeEvents(alice, flow, Array.from({ length: events }, (_, i) => event(i)));
+    if (events > 0)
+      await writeEvents(
+        alice,
+        flow,
+        Array.from({ length: events }, (_, i) => event(i)),
+      );
     return flow;
   };
 
   before(async () => {
-    t = await startTestAgent({ limits: { maxReadEvents: MAX_READ, defaultReadEvents: 4, maxWaitSeconds: MAX_WAIT } });
+    t = await startTestAgent({
+      limits: { maxReadEvents: MAX_READ, defaultReadEvents: 4, maxWaitSeconds: MAX_WAIT },
+    });
     alice = await login(t, 'alice');
   });
   after(async () => {
@@ -64,11 +71,28 @@ describe('READ FLOW', () => {
     assert.equal(readResult(await alice.command(`READ FLOW ${flow} FROM 0`)).count, 4);
   });
 
+  it('accepts positions up to 2^53 - 1, reading from next when above it', async () => {
+    const flow = await newFlow(2);
+    for (const position of ['1000000000000000', String(Number.MAX_SAFE_INTEGER)]) {
+      const r = readResult(await alice.command(`READ FLOW ${flow} FROM ${position}`));
+      assert.deepEqual([r.next, r.count], [2, 0]);
+    }
+    expectReply(await alice.command(`READ FLOW ${flow} FROM ${Number.MAX_SAFE_INTEGER + 1}`), 501, 'FROM');
+  });
+
   it('refuses LIMIT over maxReadEvents, WAIT over maxWaitSeconds and bad options with 501', async () => {
     const flow = await newFlow(1);
-    expectReply(await alice.command(`READ FLOW ${flow} LIMIT ${MAX_READ + 1}`), 501, `LIMIT must be between 1 and ${MAX_READ}`);
+    expectReply(
+      await alice.command(`READ FLOW ${flow} LIMIT ${MAX_READ + 1}`),
+      501,
+      `LIMIT must be between 1 and ${MAX_READ}`,
+    );
     expectReply(await alice.command(`READ FLOW ${flow} LIMIT 0`), 501, 'LIMIT');
-    expectReply(await alice.command(`READ FLOW ${flow} WAIT ${MAX_WAIT + 1}`), 501, `WAIT must be between 0 and ${MAX_WAIT}`);
+    expectReply(
+      await alice.command(`READ FLOW ${flow} WAIT ${MAX_WAIT + 1}`),
+      501,
+      `WAIT must be between 0 and ${MAX_WAIT}`,
+    );
     expectReply(await alice.command(`READ FLOW ${flow} FROM -1`), 501, 'FROM');
     expectReply(await alice.command(`READ FLOW ${flow} FROM soon`), 501, 'FROM');
     expectReply(await alice.command(`READ FLOW ${flow} LIMIT`), 501, 'LIMIT needs a value');

@@ -89,6 +89,34 @@ describe('SASL over FNAP', () => {
     await assertServes(t);
   });
 
+  it('answers a command line sent inside an exchange with 503 and does not run it', async () => {
+    const c = await RawClient.open(t.port);
+    expectReply(await c.command('AUTHENTICATE SCRAM-SHA-256'), 334);
+    expectReply(
+      await c.command(`CREATE FLOW insasl.${NAMESPACE}`),
+      503,
+      'command not allowed during authentication; exchange cancelled',
+    );
+    // The exchange is over and the session is in accepting.
+    expectReply(await c.command('NOOP'), 250);
+    expectReply(await c.command(`CREATE FLOW insasl.${NAMESPACE}`), 530);
+    c.close();
+    await assertServes(t);
+  });
+
+  it('answers a malformed line inside an exchange with 500 and ends the exchange', async () => {
+    const c = await RawClient.open(t.port);
+    expectReply(await c.command('AUTHENTICATE SCRAM-SHA-256'), 334);
+    expectReply(await c.command('x'.repeat(5000)), 500, 'line too long (max 4096 octets)');
+    expectReply(await c.command('NOOP'), 250);
+    expectReply(await c.command('AUTHENTICATE ANONYMOUS'), 334);
+    c.send('abc\0\r\n');
+    expectReply(await c.reply(), 500, 'NUL byte');
+    expectReply(await c.command('NOOP'), 250);
+    c.close();
+    await assertServes(t);
+  });
+
   it('cancels an exchange on "*" with 501', async () => {
     const c = await RawClient.open(t.port);
     const scram = createScramClient('alice', USERS.alice);
@@ -136,8 +164,16 @@ describe('SASL over FNAP', () => {
 
   it('answers 535 to wrong passwords, then 421 and closes at the third failure', async () => {
     const d = await RawClient.open(t.tlsPort, { tls: true, ca: t.ca });
-    expectReply(await d.command(`AUTHENTICATE PLAIN ${plainResponse('alice', 'wrong-password-1')}`), 535, 'authentication failed');
-    expectReply(await d.command(`AUTHENTICATE PLAIN ${plainResponse('nobody', 'wrong-password-2')}`), 535, 'authentication failed');
+    expectReply(
+      await d.command(`AUTHENTICATE PLAIN ${plainResponse('alice', 'wrong-password-1')}`),
+      535,
+      'authentication failed',
+    );
+    expectReply(
+      await d.command(`AUTHENTICATE PLAIN ${plainResponse('nobody', 'wrong-password-2')}`),
+      535,
+      'authentication failed',
+    );
     expectReply(
       await d.command(`AUTHENTICATE PLAIN ${plainResponse('alice', 'wrong-password-3')}`),
       421,
@@ -208,8 +244,15 @@ describe('SASL PLAIN with insecurePlain', () => {
   it('offers and accepts PLAIN on a plain session', async () => {
     const c = await RawClient.open(t.port);
     const hello = expectReply(await c.command('HELLO dev'), 250);
-    assert.ok(hello.lines.some((l) => l.startsWith('AUTH ') && l.split(' ').includes('PLAIN')), hello.raw);
-    expectReply(await c.command(`AUTHENTICATE PLAIN ${plainResponse('alice', USERS.alice)}`), 235, 'authenticated as alice');
+    assert.ok(
+      hello.lines.some((l) => l.startsWith('AUTH ') && l.split(' ').includes('PLAIN')),
+      hello.raw,
+    );
+    expectReply(
+      await c.command(`AUTHENTICATE PLAIN ${plainResponse('alice', USERS.alice)}`),
+      235,
+      'authenticated as alice',
+    );
     expectReply(await c.command('LIST NAMESPACES'), 250);
     c.close();
   });

@@ -28,9 +28,17 @@ describe('STARTTLS', () => {
     assert.ok(!afterTls.lines.includes('STARTTLS'), afterTls.raw);
     const authAfter = afterTls.lines.find((l) => l.startsWith('AUTH '));
     assert.ok(authAfter?.split(' ').includes('PLAIN'), afterTls.raw);
-    expectReply(await c.command(`AUTHENTICATE PLAIN ${plainResponse('alice', USERS.alice)}`), 235, 'authenticated as alice');
+    expectReply(
+      await c.command(`AUTHENTICATE PLAIN ${plainResponse('alice', USERS.alice)}`),
+      235,
+      'authenticated as alice',
+    );
     expectReply(await c.command('STARTTLS'), 503);
-    expectReply(await c.command(`CREATE FLOW upgraded.${NAMESPACE}`), 250, `flow upgraded.${NAMESPACE} created`);
+    expectReply(
+      await c.command(`CREATE FLOW upgraded.${NAMESPACE}`),
+      250,
+      `flow upgraded.${NAMESPACE} created`,
+    );
     expectReply(await c.command('QUIT'), 221, `${FQDN} closing`);
     await closedByAgent(c);
   });

@@ -34,10 +34,13 @@ describe('WRITE FLOW', () => {
     expectReply(await alice.command(`CREATE FLOW ${flow} visibility=${visibility}`), 250);
     return flow;
   };
-  const stored = async (flow: string) => readResult(await alice.command(`READ FLOW ${flow} FROM 0 LIMIT 100`));
+  const stored = async (flow: string) =>
+    readResult(await alice.command(`READ FLOW ${flow} FROM 0 LIMIT 100`));
 
   before(async () => {
-    t = await startTestAgent({ limits: { maxEventOctets: MAX_EVENT, maxBatchEvents: MAX_BATCH, maxBatchOctets: MAX_BATCH_OCTETS } });
+    t = await startTestAgent({
+      limits: { maxEventOctets: MAX_EVENT, maxBatchEvents: MAX_BATCH, maxBatchOctets: MAX_BATCH_OCTETS },
+    });
     alice = await login(t, 'alice');
   });
   after(async () => {
@@ -60,7 +63,11 @@ describe('WRITE FLOW', () => {
     const r = await writeLines(alice, flow, [event(1), event(2), missingId, event(4)]);
     expectReply(r, 554, /^line 3: .*id/);
     expectReply(r, 554, 'nothing of this batch was stored');
-    expectReply(await writeLines(alice, flow, [event(1), '{not json', event(3)]), 554, /^line 2: event is not valid JSON/);
+    expectReply(
+      await writeLines(alice, flow, [event(1), '{not json', event(3)]),
+      554,
+      /^line 2: event is not valid JSON/,
+    );
     expectReply(await writeLines(alice, flow, ['[1,2]']), 554, /^line 1: event must be a JSON object/);
     const read = await stored(flow);
     assert.equal(read.count, 0);
@@ -77,7 +84,11 @@ describe('WRITE FLOW', () => {
     expectReply(await writeLines(alice, flow, [`.${event(1)}`, tricky]), 250, '2 accepted');
     assert.deepEqual((await stored(flow)).events, [event(1), tricky]);
     // ".." is an event line holding ".", not the end of the batch: it is refused and the batch goes on.
-    expectReply(await writeLines(alice, flow, [event(2), '..', event(3)]), 554, /^line 2: event is not valid JSON/);
+    expectReply(
+      await writeLines(alice, flow, [event(2), '..', event(3)]),
+      554,
+      /^line 2: event is not valid JSON/,
+    );
     expectReply(await alice.command('NOOP'), 250, 'OK');
     assert.equal((await stored(flow)).next, 2);
     await assertServes(t);
@@ -178,7 +189,14 @@ describe('WRITE FLOW', () => {
   it('refuses an event with invalid UTF-8, a NUL byte or a bare CR, naming its line and the real reason', async () => {
     const flow = await newFlow();
     const cases: [Buffer, number][] = [
-      [Buffer.concat([Buffer.from(`${event(1)}\r\n{"a":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}\r\n')]), 2],
+      [
+        Buffer.concat([
+          Buffer.from(`${event(1)}\r\n{"a":"`),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from('"}\r\n'),
+        ]),
+        2,
+      ],
       [Buffer.from(`${event(1)}\r\n${event(2)}\r\n${event(3).replace('event 3', 'event\u00003')}\r\n`), 3],
       [Buffer.from(`${event(1).replace('event 1', 'event\r1')}\r\n`), 1],
     ];

@@ -25,7 +25,8 @@ export interface Received {
 export type Action =
   | { readonly drop: true }
   | { readonly rcode: number; readonly tc?: boolean; readonly id?: number; readonly key?: TsigKey | null }
-  | { readonly raw: Uint8Array };
+  /** datagrams (or TCP frames) to send, in order */
+  | { readonly raw: readonly Uint8Array[] };
 
 export interface FakeDnsServer {
   readonly host: string;
@@ -36,7 +37,12 @@ export interface FakeDnsServer {
 }
 
 /** The signed answer a server sends: the request's header and zone, QR set, `rcode`. */
-export function answer(request: Received, key: TsigKey | null, rcode: number, options: { tc?: boolean; id?: number } = {}): Uint8Array {
+export function answer(
+  request: Received,
+  key: TsigKey | null,
+  rcode: number,
+  options: { tc?: boolean; id?: number } = {},
+): Uint8Array {
   const m = request.message;
   const unsigned = encodeMessage({
     id: options.id ?? m.id,
@@ -58,18 +64,26 @@ export async function startFakeDnsServer(
   behave: (request: Received, index: number) => Action,
 ): Promise<FakeDnsServer> {
   const received: Received[] = [];
-  const respond = (bytes: Uint8Array, transport: Transport): Uint8Array | undefined => {
+  const respond = (bytes: Uint8Array, transport: Transport): readonly Uint8Array[] => {
     const message = decodeMessage(bytes);
     const v = verifyMessage(bytes, message, key, { now: Math.floor(Date.now() / 1000) });
-    const request: Received = { transport, bytes, message, verified: v.ok, mac: v.ok ? v.tsig.mac : undefined };
+    const request: Received = {
+      transport,
+      bytes,
+      message,
+      verified: v.ok,
+      mac: v.ok ? v.tsig.mac : undefined,
+    };
     received.push(request);
     const action = behave(request, received.length - 1);
-    if ('drop' in action) return undefined;
+    if ('drop' in action) return [];
     if ('raw' in action) return action.raw;
-    return answer(request, action.key === undefined ? key : action.key, action.rcode, {
-      ...(action.tc !== undefined ? { tc: action.tc } : {}),
-      ...(action.id !== undefined ? { id: action.id } : {}),
-    });
+    return [
+      answer(request, action.key === undefined ? key : action.key, action.rcode, {
+        ...(action.tc !== undefined ? { tc: action.tc } : {}),
+        ...(action.id !== undefined ? { id: action.id } : {}),
+      }),
+    ];
   };
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((socket) => {
@@ -81,9 +95,9 @@ export async function startFakeDnsServer(
       buffered = Buffer.concat([buffered, chunk]);
       while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
         const length = buffered.readUInt16BE(0);
-        const out = respond(new Uint8Array(buffered.subarray(2, 2 + length)), 'tcp');
+        const outs = respond(new Uint8Array(buffered.subarray(2, 2 + length)), 'tcp');
         buffered = buffered.subarray(2 + length);
-        if (out) {
+        for (const out of outs) {
           const frame = Buffer.alloc(2 + out.length);
           frame.writeUInt16BE(out.length, 0);
           frame.set(out, 2);
@@ -109,8 +123,7 @@ export async function startFakeDnsServer(
   }
   const socket = udp;
   socket.on('message', (packet, peer) => {
-    const out = respond(new Uint8Array(packet), 'udp');
-    if (out) socket.send(out, peer.port, peer.address);
+    for (const out of respond(new Uint8Array(packet), 'udp')) socket.send(out, peer.port, peer.address);
   });
   return {
     host: '127.0.0.1',

@@ -19,7 +19,12 @@ export interface DigRecord {
 }
 
 /** `dig @127.0.0.1 -p <port> <name> <type> +noall +answer` (plus `extra`), parsed. */
-export async function dig(server: Bind9Server, name: string, type: string, extra: readonly string[] = []): Promise<DigRecord[]> {
+export async function dig(
+  server: Bind9Server,
+  name: string,
+  type: string,
+  extra: readonly string[] = [],
+): Promise<DigRecord[]> {
   const { stdout } = await run('dig', [
     `@${server.host}`,
     '-p',
@@ -49,21 +54,34 @@ export function txtStringsOf(rdata: string): string[] {
   const strings: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"/g;
   for (const m of rdata.matchAll(re)) {
-    strings.push((m[1] ?? '').replace(/\\(\d{3}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(Number(e)) : e)));
+    strings.push(
+      (m[1] ?? '').replace(/\\(\d{3}|.)/g, (_, e: string) =>
+        e.length === 3 ? String.fromCharCode(Number(e)) : e,
+      ),
+    );
   }
   return strings;
 }
 
 /** Runs `nsupdate -y hmac-sha256:<name>:<secret>` with `commands`, then `send`. */
-export async function nsupdate(server: Bind9Server, key: Bind9Key, zone: string, commands: readonly string[]): Promise<void> {
+export async function nsupdate(
+  server: Bind9Server,
+  key: Bind9Key,
+  zone: string,
+  commands: readonly string[],
+): Promise<void> {
   const script = [`server ${server.host} ${server.port}`, `zone ${zone}`, ...commands, 'send', ''].join('\n');
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('nsupdate', ['-y', `${key.algorithm}:${key.name}:${key.secret}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('nsupdate', ['-y', `${key.algorithm}:${key.name}:${key.secret}`], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`nsupdate exited ${code}: ${output}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`nsupdate exited ${code}: ${output}`)),
+    );
     child.stdin.end(script);
   });
 }
@@ -72,7 +90,8 @@ export async function nsupdate(server: Bind9Server, key: Bind9Key, zone: string,
 export async function flowSnapshot(server: Bind9Server, flow: string): Promise<string[]> {
   const lines: string[] = [];
   for (const name of [flow, `_flow._tcp.${flow}`, `_queue._flow._tcp.${flow}`]) {
-    for (const rr of await dig(server, name, 'ANY')) lines.push(`${rr.name} ${rr.ttl} ${rr.type} ${rr.rdata}`);
+    for (const rr of await dig(server, name, 'ANY'))
+      lines.push(`${rr.name} ${rr.ttl} ${rr.type} ${rr.rdata}`);
   }
   return lines.sort();
 }
@@ -81,7 +100,13 @@ export function registration(flow: string, overrides: Partial<FlowRegistration> 
   return {
     flow,
     agent: { host: 'agent.orange.test', port: 61000, tls: true },
-    broker: { type: 'kafka', host: 'kafka.orange.test', port: 9092, queue: flow.split('.')[0] ?? flow, tls: false },
+    broker: {
+      type: 'kafka',
+      host: 'kafka.orange.test',
+      port: 9092,
+      queue: flow.split('.')[0] ?? flow,
+      tls: false,
+    },
     ttl: 60,
     ...overrides,
   };

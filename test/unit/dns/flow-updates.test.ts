@@ -59,7 +59,10 @@ describe('the UPDATE of each writer call', () => {
   });
 
   it('updateFlow: "PTR exists", then every RRset of the layout replaced', () => {
-    const withoutTls: FlowRegistration = { ...GOLDEN_REGISTRATION, agent: { ...GOLDEN_REGISTRATION.agent, tls: false } };
+    const withoutTls: FlowRegistration = {
+      ...GOLDEN_REGISTRATION,
+      agent: { ...GOLDEN_REGISTRATION.agent, tls: false },
+    };
     const r = updateFlowRequest(ZONE, withoutTls, 1);
     assert.deepEqual(r.prerequisites, [{ kind: 'rrset-exists', name: F, type: 12 }]);
     // The agent's TXT "tls" is deleted although the new registration has none.
@@ -81,7 +84,11 @@ describe('the UPDATE of each writer call', () => {
   });
 
   it('registerNamespace replaces the namespace SRV and TXT; unregisterNamespace deletes them', () => {
-    const ns = { namespace: 'flows.orange.test', agent: { host: 'agent.orange.test', port: 61000, tls: false }, ttl: 60 };
+    const ns = {
+      namespace: 'flows.orange.test',
+      agent: { host: 'agent.orange.test', port: 61000, tls: false },
+      ttl: 60,
+    };
     assert.deepEqual(updatesOf(registerNamespaceRequest(ZONE, ns, 1)), [
       'delete _flow._tcp.flows.orange.test SRV',
       'delete _flow._tcp.flows.orange.test TXT',
@@ -96,22 +103,30 @@ describe('the UPDATE of each writer call', () => {
   it('refuses a flow outside the zone before building anything', () => {
     assert.throws(
       () => registerFlowRequest('other.test', GOLDEN_REGISTRATION, 1),
-      (e: unknown) => e instanceof EsonError && e.kind === 'invalid-name' && /outside the zone other\.test/.test(e.message),
+      (e: unknown) =>
+        e instanceof EsonError && e.kind === 'invalid-name' && /outside the zone other\.test/.test(e.message),
     );
   });
 
   it('refuses a TXT string over 255 octets with a clear message', () => {
-    const long: FlowRegistration = { ...GOLDEN_REGISTRATION, broker: { ...GOLDEN_REGISTRATION.broker, queue: 'q'.repeat(250) } };
+    const long: FlowRegistration = {
+      ...GOLDEN_REGISTRATION,
+      broker: { ...GOLDEN_REGISTRATION.broker, queue: 'q'.repeat(250) },
+    };
     assert.throws(
       () => registerFlowRequest(ZONE, long, 1),
-      (e: unknown) => e instanceof EsonError && e.kind === 'invalid-argument' && /256 octets, over 255/.test(e.message),
+      (e: unknown) =>
+        e instanceof EsonError && e.kind === 'invalid-argument' && /256 octets, over 255/.test(e.message),
     );
   });
 
   it('refuses an address record the wire cannot carry', () => {
     assert.throws(
       () => recordValue({ name: 'a.orange.test', ttl: 60, type: 'AAAA', address: '2001:db8::g' }),
-      (e: unknown) => e instanceof EsonError && e.kind === 'invalid-argument' && /AAAA record of a\.orange\.test/.test(e.message),
+      (e: unknown) =>
+        e instanceof EsonError &&
+        e.kind === 'invalid-argument' &&
+        /AAAA record of a\.orange\.test/.test(e.message),
     );
   });
 });

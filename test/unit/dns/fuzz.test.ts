@@ -42,7 +42,8 @@ const SEEDS = [
 ].map(fromHex);
 
 /** Records with an ordinary prototype, so that deepEqual compares them with decoded ones. */
-const rec = <T,>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> => fc.record(model, { noNullPrototype: true });
+const rec = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> =>
+  fc.record(model, { noNullPrototype: true });
 
 const label = fc.uint8Array({ minLength: 1, maxLength: 12 });
 /** Names from arbitrary octets, in the codec's own text form; few distinct ones, so compression kicks in. */
@@ -56,12 +57,24 @@ const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });
 
 const rdataOf: Record<number, fc.Arbitrary<RData>> = {
-  [RRType.A]: fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => ({ kind: 'A', address: Array.from(b).join('.') })),
-  [RRType.AAAA]: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => ({ kind: 'AAAA', address: formatIpv6(b) })),
+  [RRType.A]: fc
+    .uint8Array({ minLength: 4, maxLength: 4 })
+    .map((b) => ({ kind: 'A', address: Array.from(b).join('.') })),
+  [RRType.AAAA]: fc
+    .uint8Array({ minLength: 16, maxLength: 16 })
+    .map((b) => ({ kind: 'AAAA', address: formatIpv6(b) })),
   [RRType.NS]: name.map((target) => ({ kind: 'NS', target })),
   [RRType.PTR]: name.map((target) => ({ kind: 'PTR', target })),
-  [RRType.SRV]: rec({ kind: fc.constant('SRV' as const), priority: u16, weight: u16, port: u16, target: name }),
-  [RRType.TXT]: fc.array(bytes(255), { minLength: 1, maxLength: 4 }).map((strings) => ({ kind: 'TXT', strings })),
+  [RRType.SRV]: rec({
+    kind: fc.constant('SRV' as const),
+    priority: u16,
+    weight: u16,
+    port: u16,
+    target: name,
+  }),
+  [RRType.TXT]: fc
+    .array(bytes(255), { minLength: 1, maxLength: 4 })
+    .map((strings) => ({ kind: 'TXT', strings })),
   [RRType.SOA]: rec({
     kind: fc.constant('SOA' as const),
     mname: name,
@@ -84,15 +97,26 @@ const rdataOf: Record<number, fc.Arbitrary<RData>> = {
     signerName: name,
     signature: bytes(80),
   }),
-  65: bytes(40).filter((b) => b.length > 0).map((b) => ({ kind: 'UNKNOWN', bytes: b })),
+  65: bytes(40)
+    .filter((b) => b.length > 0)
+    .map((b) => ({ kind: 'UNKNOWN', bytes: b })),
 };
 
 const TYPES = Object.keys(rdataOf).map(Number);
 
 const record: fc.Arbitrary<WireRecord> = fc
-  .record({ name, type: fc.constantFrom(...TYPES), class: fc.constantFrom<number>(RRClass.IN, RRClass.ANY, RRClass.NONE), ttl: u32, empty: fc.boolean() })
+  .record({
+    name,
+    type: fc.constantFrom(...TYPES),
+    class: fc.constantFrom<number>(RRClass.IN, RRClass.ANY, RRClass.NONE),
+    ttl: u32,
+    empty: fc.boolean(),
+  })
   .chain(({ empty, ...rest }) =>
-    (empty ? fc.constant(null) : (rdataOf[rest.type] as fc.Arbitrary<RData>)).map((data) => ({ ...rest, data })),
+    (empty ? fc.constant(null) : (rdataOf[rest.type] as fc.Arbitrary<RData>)).map((data) => ({
+      ...rest,
+      data,
+    })),
   );
 
 const tsigRecord: fc.Arbitrary<WireRecord> = rec({
@@ -154,11 +178,21 @@ const messageArb: fc.Arbitrary<DnsMessage> = fc
 
 describe('decoder fuzzing', () => {
   it('arbitrary octets: a message or DnsWireError, nothing else', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (b) => decodesOrWireError(b)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (b) => decodesOrWireError(b)),
+      { numRuns: 3000 },
+    );
   });
 
   it('arbitrary octets after a plausible header', () => {
-    const header = fc.tuple(u16, u16, fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 3 }));
+    const header = fc.tuple(
+      u16,
+      u16,
+      fc.integer({ min: 0, max: 3 }),
+      fc.integer({ min: 0, max: 6 }),
+      fc.integer({ min: 0, max: 6 }),
+      fc.integer({ min: 0, max: 3 }),
+    );
     fc.assert(
       fc.property(header, fc.uint8Array({ maxLength: 300 }), ([id, fl, qd, an, ns, ar], body) => {
         const packet = new Uint8Array(12 + body.length);

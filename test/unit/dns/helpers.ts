@@ -5,7 +5,8 @@ import type { DnsWireErrorCode } from '../../../src/dns/wire/errors.ts';
 import type { FlowRegistration } from '../../../src/ports/name-service.ts';
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
-export const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
+export const fromHex = (text: string): Uint8Array =>
+  new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 
 /** Vectors computed by dnspython (fixtures/generate-golden.py); the tests never run Python. */
 export interface Golden {
@@ -13,14 +14,21 @@ export interface Golden {
   readonly timeSigned: number;
   readonly keyName: string;
   readonly secret: string;
-  readonly register: { readonly id: number; readonly signed: string; readonly mac: string; readonly unsigned: string };
+  readonly register: {
+    readonly id: number;
+    readonly signed: string;
+    readonly mac: string;
+    readonly unsigned: string;
+  };
   readonly update: { readonly id: number; readonly signed: string; readonly mac: string };
   readonly registerResponse: { readonly signed: string; readonly mac: string };
   readonly registerYxrrset: { readonly signed: string };
   readonly querySrvDo: { readonly id: number; readonly wire: string };
 }
 
-export const GOLDEN = JSON.parse(readFileSync(new URL('./fixtures/golden.json', import.meta.url), 'utf8')) as Golden;
+export const GOLDEN = JSON.parse(
+  readFileSync(new URL('./fixtures/golden.json', import.meta.url), 'utf8'),
+) as Golden;
 
 /** The registration golden.json was generated for. */
 export const GOLDEN_REGISTRATION: FlowRegistration = {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Opcode, RRClass, RRType, Rcode, className, rcodeName, typeName } from '../../../src/dns/wire/constants.ts';
+import {
+  Opcode,
+  RRClass,
+  RRType,
+  Rcode,
+  className,
+  rcodeName,
+  typeName,
+} from '../../../src/dns/wire/constants.ts';
 import { QUERY_FLAGS } from '../../../src/dns/wire/header.ts';
 import type { DnsMessage } from '../../../src/dns/wire/message.ts';
 import { decodeMessage, encodeMessage } from '../../../src/dns/wire/message.ts';
@@ -13,7 +21,13 @@ import { readUpdate, updateMessage } from '../../../src/dns/wire/update.ts';
 import type { UpdateRequest } from '../../../src/dns/wire/update.ts';
 import { assertWireError, fromHex, GOLDEN, hex } from './helpers.ts';
 
-const rr = (name: string, type: number, data: WireRecord['data'], ttl = 60, klass: number = RRClass.IN): WireRecord => ({
+const rr = (
+  name: string,
+  type: number,
+  data: WireRecord['data'],
+  ttl = 60,
+  klass: number = RRClass.IN,
+): WireRecord => ({
   name,
   type,
   class: klass,
@@ -36,8 +50,24 @@ const EXAMPLES: readonly [string, WireRecord][] = [
   ['AAAA', rr('ns1.orange.test', RRType.AAAA, { kind: 'AAAA', address: '2001:db8::1' })],
   ['NS', rr('orange.test', RRType.NS, { kind: 'NS', target: 'ns1.orange.test' })],
   ['PTR', rr('f.orange.test', RRType.PTR, { kind: 'PTR', target: '_flow._tcp.f.orange.test' })],
-  ['SRV', rr('_flow._tcp.f.orange.test', RRType.SRV, { kind: 'SRV', priority: 10, weight: 5, port: 61000, target: 'agent.orange.test' })],
-  ['TXT', rr('_queue._flow._tcp.f.orange.test', RRType.TXT, txtStrings(['broker-type=kafka', 'queue=f', '', 'tls']))],
+  [
+    'SRV',
+    rr('_flow._tcp.f.orange.test', RRType.SRV, {
+      kind: 'SRV',
+      priority: 10,
+      weight: 5,
+      port: 61000,
+      target: 'agent.orange.test',
+    }),
+  ],
+  [
+    'TXT',
+    rr(
+      '_queue._flow._tcp.f.orange.test',
+      RRType.TXT,
+      txtStrings(['broker-type=kafka', 'queue=f', '', 'tls']),
+    ),
+  ],
   [
     'SOA',
     rr('orange.test', RRType.SOA, {
@@ -81,7 +111,11 @@ describe('records: encode then decode gives the same record', () => {
   }
 
   it('OPT with options and the DO bit, in the additional section', () => {
-    const opt = ednsRecord({ udpPayloadSize: 4096, dnssecOk: true, options: [{ code: 10, data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) }] });
+    const opt = ednsRecord({
+      udpPayloadSize: 4096,
+      dnssecOk: true,
+      options: [{ code: 10, data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) }],
+    });
     const decoded = decodeMessage(encodeMessage(message([], [opt])));
     assert.deepEqual(decoded.additionals, [opt]);
     assert.deepEqual(readEdns(decoded.additionals), {
@@ -106,7 +140,18 @@ describe('records: encode then decode gives the same record', () => {
 
 describe('header', () => {
   it('keeps every flag bit and the opcode', () => {
-    const flags = { qr: true, opcode: Opcode.UPDATE, aa: true, tc: true, rd: true, ra: true, z: true, ad: true, cd: true, rcode: Rcode.NOTZONE };
+    const flags = {
+      qr: true,
+      opcode: Opcode.UPDATE,
+      aa: true,
+      tc: true,
+      rd: true,
+      ra: true,
+      z: true,
+      ad: true,
+      cd: true,
+      rcode: Rcode.NOTZONE,
+    };
     const m: DnsMessage = { id: 0xffff, flags, questions: [], answers: [], authorities: [], additionals: [] };
     const bytes = encodeMessage(m);
     assert.equal(hex(bytes), 'ffff affa 0000 0000 0000 0000'.replace(/ /g, ''));
@@ -114,8 +159,18 @@ describe('header', () => {
   });
 
   it('refuses an opcode or RCODE over 4 bits', () => {
-    const base: DnsMessage = { id: 1, flags: QUERY_FLAGS, questions: [], answers: [], authorities: [], additionals: [] };
-    assertWireError(() => encodeMessage({ ...base, flags: { ...QUERY_FLAGS, rcode: Rcode.BADSIG } }), 'invalid-value');
+    const base: DnsMessage = {
+      id: 1,
+      flags: QUERY_FLAGS,
+      questions: [],
+      answers: [],
+      authorities: [],
+      additionals: [],
+    };
+    assertWireError(
+      () => encodeMessage({ ...base, flags: { ...QUERY_FLAGS, rcode: Rcode.BADSIG } }),
+      'invalid-value',
+    );
     assertWireError(() => encodeMessage({ ...base, flags: { ...QUERY_FLAGS, opcode: 16 } }), 'invalid-value');
   });
 });
@@ -123,7 +178,12 @@ describe('header', () => {
 describe('golden: the same octets as dnspython', () => {
   it('a query for SRV with EDNS and the DO bit', () => {
     const bytes = encodeMessage(
-      queryMessage({ id: GOLDEN.querySrvDo.id, name: '_flow._tcp.orders.flows.orange.test', type: RRType.SRV, edns: { dnssecOk: true, udpPayloadSize: 1232 } }),
+      queryMessage({
+        id: GOLDEN.querySrvDo.id,
+        name: '_flow._tcp.orders.flows.orange.test',
+        type: RRType.SRV,
+        edns: { dnssecOk: true, udpPayloadSize: 1232 },
+      }),
     );
     assert.equal(hex(bytes), GOLDEN.querySrvDo.wire);
   });
@@ -136,7 +196,9 @@ describe('golden: the same octets as dnspython', () => {
       { kind: 'name-not-in-use', name: '_flow._tcp.orders.flows.orange.test' },
     ]);
     assert.deepEqual(
-      update.updates.map((u) => (u.kind === 'add' ? `${u.kind} ${u.record.name} ${typeName(u.record.type)} ${u.ttl}` : u.kind)),
+      update.updates.map((u) =>
+        u.kind === 'add' ? `${u.kind} ${u.record.name} ${typeName(u.record.type)} ${u.ttl}` : u.kind,
+      ),
       [
         'add orders.flows.orange.test PTR 60',
         'add _flow._tcp.orders.flows.orange.test SRV 60',
@@ -157,12 +219,18 @@ describe('UPDATE (RFC 2136 §2.4, §2.5)', () => {
       { kind: 'name-not-in-use', name: 'b.orange.test' },
       { kind: 'rrset-exists', name: 'c.orange.test', type: RRType.PTR },
       { kind: 'rrset-does-not-exist', name: 'd.orange.test', type: RRType.SRV },
-      { kind: 'rrset-exists-value', record: { name: 'e.orange.test', type: RRType.A, data: { kind: 'A', address: '192.0.2.7' } } },
+      {
+        kind: 'rrset-exists-value',
+        record: { name: 'e.orange.test', type: RRType.A, data: { kind: 'A', address: '192.0.2.7' } },
+      },
     ],
     updates: [
       { kind: 'delete-name', name: 'a.orange.test' },
       { kind: 'delete-rrset', name: 'c.orange.test', type: RRType.PTR },
-      { kind: 'delete-rr', record: { name: 'e.orange.test', type: RRType.A, data: { kind: 'A', address: '192.0.2.7' } } },
+      {
+        kind: 'delete-rr',
+        record: { name: 'e.orange.test', type: RRType.A, data: { kind: 'A', address: '192.0.2.7' } },
+      },
       { kind: 'add', record: { name: 'f.orange.test', type: RRType.TXT, data: txtStrings(['x']) }, ttl: 30 },
     ],
     additionals: [],
@@ -172,9 +240,21 @@ describe('UPDATE (RFC 2136 §2.4, §2.5)', () => {
     const m = updateMessage(request);
     assert.equal(m.flags.opcode, Opcode.UPDATE);
     assert.deepEqual(m.questions, [{ name: 'orange.test', type: RRType.SOA, class: RRClass.IN }]);
-    const show = (r: WireRecord) => `${className(r.class)} ${typeName(r.type)} ${r.ttl} ${r.data ? r.data.kind : 'empty'}`;
-    assert.deepEqual(m.answers.map(show), ['ANY ANY 0 empty', 'NONE ANY 0 empty', 'ANY PTR 0 empty', 'NONE SRV 0 empty', 'IN A 0 A']);
-    assert.deepEqual(m.authorities.map(show), ['ANY ANY 0 empty', 'ANY PTR 0 empty', 'NONE A 0 A', 'IN TXT 30 TXT']);
+    const show = (r: WireRecord) =>
+      `${className(r.class)} ${typeName(r.type)} ${r.ttl} ${r.data ? r.data.kind : 'empty'}`;
+    assert.deepEqual(m.answers.map(show), [
+      'ANY ANY 0 empty',
+      'NONE ANY 0 empty',
+      'ANY PTR 0 empty',
+      'NONE SRV 0 empty',
+      'IN A 0 A',
+    ]);
+    assert.deepEqual(m.authorities.map(show), [
+      'ANY ANY 0 empty',
+      'ANY PTR 0 empty',
+      'NONE A 0 A',
+      'IN TXT 30 TXT',
+    ]);
   });
 
   it('reads back what it wrote', () => {
@@ -182,12 +262,20 @@ describe('UPDATE (RFC 2136 §2.4, §2.5)', () => {
   });
 
   it('refuses a message that is not an UPDATE', () => {
-    assertWireError(() => readUpdate(queryMessage({ id: 1, name: 'orange.test', type: RRType.SOA })), 'bad-layout');
+    assertWireError(
+      () => readUpdate(queryMessage({ id: 1, name: 'orange.test', type: RRType.SOA })),
+      'bad-layout',
+    );
   });
 });
 
 describe('malformed packets raise DnsWireError', () => {
-  const valid = encodeMessage(message(EXAMPLES.map(([, r]) => r), [ednsRecord({ dnssecOk: true })]));
+  const valid = encodeMessage(
+    message(
+      EXAMPLES.map(([, r]) => r),
+      [ednsRecord({ dnssecOk: true })],
+    ),
+  );
 
   it('every truncation of a valid message', () => {
     for (let length = 0; length < valid.length; length++) {
@@ -203,20 +291,72 @@ describe('malformed packets raise DnsWireError', () => {
 
   const cases: readonly [string, string, string][] = [
     ['counts that promise more records than there are', '0001 8000 0000 0005 0000 0000', 'truncated'],
-    ['an A record of 5 octets', '0001 8000 0000 0001 0000 0000 00 0001 0001 00000000 0005 0102030405', 'bad-rdata'],
-    ['an AAAA record of 4 octets', '0001 8000 0000 0001 0000 0000 00 001c 0001 00000000 0004 01020304', 'bad-rdata'],
-    ['RDLENGTH past the end', '0001 8000 0000 0001 0000 0000 00 0001 0001 00000000 0010 01020304', 'truncated'],
-    ['a PTR whose name ends before RDLENGTH', '0001 8000 0000 0001 0000 0000 00 000c 0001 00000000 0003 00 0000', 'bad-rdata'],
-    ['a PTR whose name runs past RDLENGTH', '0001 8000 0000 0001 0000 0000 00 000c 0001 00000000 0002 0161 00', 'truncated'],
-    ['a TXT string past RDLENGTH', '0001 8000 0000 0001 0000 0000 00 0010 0001 00000000 0002 0561', 'truncated'],
+    [
+      'an A record of 5 octets',
+      '0001 8000 0000 0001 0000 0000 00 0001 0001 00000000 0005 0102030405',
+      'bad-rdata',
+    ],
+    [
+      'an AAAA record of 4 octets',
+      '0001 8000 0000 0001 0000 0000 00 001c 0001 00000000 0004 01020304',
+      'bad-rdata',
+    ],
+    [
+      'RDLENGTH past the end',
+      '0001 8000 0000 0001 0000 0000 00 0001 0001 00000000 0010 01020304',
+      'truncated',
+    ],
+    [
+      'a PTR whose name ends before RDLENGTH',
+      '0001 8000 0000 0001 0000 0000 00 000c 0001 00000000 0003 00 0000',
+      'bad-rdata',
+    ],
+    [
+      'a PTR whose name runs past RDLENGTH',
+      '0001 8000 0000 0001 0000 0000 00 000c 0001 00000000 0002 0161 00',
+      'truncated',
+    ],
+    [
+      'a TXT string past RDLENGTH',
+      '0001 8000 0000 0001 0000 0000 00 0010 0001 00000000 0002 0561',
+      'truncated',
+    ],
     ['an SRV cut short', '0001 8000 0000 0001 0000 0000 00 0021 0001 00000000 0004 000a000a', 'truncated'],
-    ['an OPT in the answer section', '0001 8000 0000 0001 0000 0000 00 0029 1000 00000000 0000', 'bad-layout'],
-    ['two OPT records', '0001 8000 0000 0000 0000 0002' + ' 00 0029 1000 00000000 0000'.repeat(2), 'bad-layout'],
-    ['an OPT not owned by the root', '0001 8000 0000 0000 0000 0001 0161 00 0029 1000 00000000 0000', 'bad-layout'],
-    ['an EDNS option past its RDATA', '0001 8000 0000 0000 0000 0001 00 0029 1000 00000000 0004 000a 0008', 'truncated'],
-    ['a TSIG in the authority section', '0001 8000 0000 0000 0001 0000 00 00fa 00ff 00000000 0000', 'bad-layout'],
-    ['a TSIG followed by another record', '0001 8000 0000 0000 0000 0002 00 00fa 00ff 00000000 0000 00 0001 0001 00000000 0000', 'bad-layout'],
-    ['a TSIG whose MAC runs past its RDATA', '0001 8000 0000 0000 0000 0001 00 00fa 00ff 00000000 000c 00 000000000000 012c 0020 00', 'truncated'],
+    [
+      'an OPT in the answer section',
+      '0001 8000 0000 0001 0000 0000 00 0029 1000 00000000 0000',
+      'bad-layout',
+    ],
+    [
+      'two OPT records',
+      '0001 8000 0000 0000 0000 0002' + ' 00 0029 1000 00000000 0000'.repeat(2),
+      'bad-layout',
+    ],
+    [
+      'an OPT not owned by the root',
+      '0001 8000 0000 0000 0000 0001 0161 00 0029 1000 00000000 0000',
+      'bad-layout',
+    ],
+    [
+      'an EDNS option past its RDATA',
+      '0001 8000 0000 0000 0000 0001 00 0029 1000 00000000 0004 000a 0008',
+      'truncated',
+    ],
+    [
+      'a TSIG in the authority section',
+      '0001 8000 0000 0000 0001 0000 00 00fa 00ff 00000000 0000',
+      'bad-layout',
+    ],
+    [
+      'a TSIG followed by another record',
+      '0001 8000 0000 0000 0000 0002 00 00fa 00ff 00000000 0000 00 0001 0001 00000000 0000',
+      'bad-layout',
+    ],
+    [
+      'a TSIG whose MAC runs past its RDATA',
+      '0001 8000 0000 0000 0000 0001 00 00fa 00ff 00000000 000c 00 000000000000 012c 0020 00',
+      'truncated',
+    ],
     ['a question cut short', '0001 8000 0001 0000 0000 0000 00 0001', 'truncated'],
     ['a header of 11 octets', '0001 8000 0000 0000 0000 00', 'truncated'],
   ];
@@ -229,7 +369,10 @@ describe('encoding refuses what the wire cannot carry', () => {
   const cases: readonly [string, WireRecord][] = [
     ['a TXT string of 256 octets', rr('a', RRType.TXT, txtStrings(['x'.repeat(256)]))],
     ['a TXT record without strings', rr('a', RRType.TXT, { kind: 'TXT', strings: [] })],
-    ['an SRV port over 65535', rr('a', RRType.SRV, { kind: 'SRV', priority: 1, weight: 1, port: 65536, target: 'b' })],
+    [
+      'an SRV port over 65535',
+      rr('a', RRType.SRV, { kind: 'SRV', priority: 1, weight: 1, port: 65536, target: 'b' }),
+    ],
     ['a negative TTL', rr('a', RRType.A, { kind: 'A', address: '192.0.2.1' }, -1)],
     ['an IPv4 address with a leading zero', rr('a', RRType.A, { kind: 'A', address: '192.0.2.01' })],
     ['an IPv4 address over 255', rr('a', RRType.A, { kind: 'A', address: '256.0.0.1' })],
@@ -256,7 +399,17 @@ describe('IPv6 text form', () => {
   for (const [input, output] of cases) {
     it(`${input} -> ${output}`, () => assert.equal(formatIpv6(parseIpv6(input)), output));
   }
-  for (const bad of ['', ':', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '12345::', '1.2.3.4::', 'g::', '1:2:3:4:5:6:7::8:9']) {
+  for (const bad of [
+    '',
+    ':',
+    '1::2::3',
+    '1:2:3:4:5:6:7',
+    '1:2:3:4:5:6:7:8:9',
+    '12345::',
+    '1.2.3.4::',
+    'g::',
+    '1:2:3:4:5:6:7::8:9',
+  ]) {
     it(`refuses "${bad}"`, () => assertWireError(() => parseIpv6(bad), 'invalid-value'));
   }
 });

@@ -32,7 +32,8 @@ export const aCodec: RDataCodec<AData> = {
     w.bytes(parseIpv4(data.address));
   },
   decode(r) {
-    if (r.remaining !== 4) throw new DnsWireError('bad-rdata', `A RDATA is ${r.remaining} octets, not 4`, r.offset);
+    if (r.remaining !== 4)
+      throw new DnsWireError('bad-rdata', `A RDATA is ${r.remaining} octets, not 4`, r.offset);
     return { kind: 'A', address: Array.from(r.bytes(4, 'A address')).join('.') };
   },
 };

@@ -33,7 +33,10 @@ export function parseIpv6(text: string): Uint8Array {
     pieces.forEach((piece, i) => {
       if (last && i === pieces.length - 1 && piece.includes('.')) {
         const v4 = parseIpv4(piece);
-        groups.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
+        groups.push(
+          ((v4[0] as number) << 8) | (v4[1] as number),
+          ((v4[2] as number) << 8) | (v4[3] as number),
+        );
       } else if (GROUP.test(piece)) {
         groups.push(parseInt(piece, 16));
       } else {
@@ -56,10 +59,13 @@ export function parseIpv6(text: string): Uint8Array {
 }
 
 export function formatIpv6(octets: Uint8Array): string {
-  const groups = Array.from({ length: 8 }, (_, i) => ((octets[2 * i] as number) << 8) | (octets[2 * i + 1] as number));
+  const groups = Array.from(
+    { length: 8 },
+    (_, i) => ((octets[2 * i] as number) << 8) | (octets[2 * i + 1] as number),
+  );
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -70,7 +70,7 @@ export function ednsRecord(edns: Partial<Edns> = {}): WireRecord {
     name: '',
     type: RRType.OPT,
     class: edns.udpPayloadSize ?? 1232,
-    ttl: ((edns.extendedRcode ?? 0) * 0x1000000 + ((edns.version ?? 0) << 16)) + flags,
+    ttl: (edns.extendedRcode ?? 0) * 0x1000000 + ((edns.version ?? 0) << 16) + flags,
     data: { kind: 'OPT', options: edns.options ?? [] },
   };
 }
@@ -87,4 +87,3 @@ export function readEdns(additionals: readonly WireRecord[]): Edns | undefined {
     options: opt.data?.kind === 'OPT' ? opt.data.options : [],
   };
 }
-

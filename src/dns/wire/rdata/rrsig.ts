@@ -56,6 +56,17 @@ export const rrsigCodec: RDataCodec<RrsigData> = {
     const keyTag = r.u16('RRSIG key tag');
     const signerName = readName(r);
     const signature = r.bytes(r.remaining, 'RRSIG signature');
-    return { kind: 'RRSIG', typeCovered, algorithm, labels, originalTtl, expiration, inception, keyTag, signerName, signature };
+    return {
+      kind: 'RRSIG',
+      typeCovered,
+      algorithm,
+      labels,
+      originalTtl,
+      expiration,
+      inception,
+      keyTag,
+      signerName,
+      signature,
+    };
   },
 };
