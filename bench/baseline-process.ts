@@ -45,7 +45,7 @@ function lineServer(): net.Server {
 
 async function tlsServer(keyFile: string, certFile: string): Promise<tls.Server> {
   const [key, cert] = await Promise.all([readFile(keyFile), readFile(certFile)]);
-  // The same options as the agent's implicit-TLS listener (src/agent/server.ts).
+  // The agent's implicit-TLS handshake options (src/agent/server.ts); allowHalfOpen is moot here: we end first.
   const s = tls.createServer({ key, cert, handshakeTimeout: 10_000, minVersion: 'TLSv1.2' });
   s.on('secureConnection', (socket: tls.TLSSocket) => {
     track(socket);

@@ -71,6 +71,8 @@ export class Connection implements SessionView {
   private closed = false;
   /** The socket has closed and the server has been told. */
   private ended = false;
+  /** The client has half-closed: no more input; the session ends once the queued lines are answered. */
+  private inputEnded = false;
   private unknownCommands = 0;
   private unauthenticatedCommands = 0;
   private authFailures = 0;
@@ -133,12 +135,14 @@ export class Connection implements SessionView {
   private attach(socket: Socket): void {
     socket.setNoDelay(true);
     socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onSocketClose);
   }
 
   private detach(socket: Socket): void {
     socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
     socket.off('error', this.onError);
     socket.off('close', this.onSocketClose);
   }
@@ -156,6 +160,21 @@ export class Connection implements SessionView {
     if (this.queue.length >= MAX_QUEUED_LINES) this.socket.pause();
     void this.pump();
   };
+
+  private readonly onEnd = (): void => {
+    this.inputEnded = true;
+    if (!this.pumping) this.endAfterInput();
+  };
+
+  /** After a half-close: once every line received has been answered, end the connection. */
+  private endAfterInput(): void {
+    if (this.closed || this.queue.length > 0) return;
+    // A WRITE FLOW batch still open stores nothing, as when the connection is lost.
+    this.closed = true;
+    this.state = 'closing';
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 5_000).unref();
+  }
 
   private readonly onIdle = (): void => {
     // A long poll (READ FLOW ... WAIT) is not idleness: its end rearms the timer.
@@ -210,6 +229,7 @@ export class Connection implements SessionView {
       this.pumping = false;
     }
     if (!this.closed && this.socket.isPaused() && this.state !== 'tls') this.socket.resume();
+    if (this.inputEnded) this.endAfterInput();
   }
 
   private process(item: FramedItem): Promise<void> {

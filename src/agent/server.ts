@@ -58,7 +58,11 @@ export class AgentServer {
 
   async start(): Promise<ListeningAddresses> {
     const { host } = this.options;
-    this.plainServer = net.createServer({ noDelay: true }, (socket) => this.accept(socket, false));
+    // allowHalfOpen: a client that sends its commands and then its FIN still gets every reply
+    // (the session ends the connection itself once it has answered them).
+    this.plainServer = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) =>
+      this.accept(socket, false),
+    );
     this.plainServer.listen(this.options.port, host);
     await once(this.plainServer, 'listening');
     let tlsPort: number | undefined;
@@ -69,9 +73,12 @@ export class AgentServer {
         cert: material?.cert,
         handshakeTimeout: this.agent.limits.tlsHandshakeTimeoutMs,
         minVersion: 'TLSv1.2',
+        allowHalfOpen: true,
       });
       this.tlsServer.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket, true));
-      this.tlsServer.on('tlsClientError', (error) => this.agent.log.debug({ err: error.message }, 'TLS client error'));
+      this.tlsServer.on('tlsClientError', (error) =>
+        this.agent.log.debug({ err: error.message }, 'TLS client error'),
+      );
       this.tlsServer.listen(this.options.tlsPort, host);
       await once(this.tlsServer, 'listening');
       tlsPort = (this.tlsServer.address() as net.AddressInfo).port;

@@ -5,8 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestAgent } from '../../support/agent-harness.ts';
-import { FQDN, NAMESPACE, startTestAgent } from '../../support/agent-harness.ts';
-import type { RawClient } from '../../support/raw-client.ts';
+import { FQDN, NAMESPACE, startTestAgent, USERS } from '../../support/agent-harness.ts';
+import { RawClient } from '../../support/raw-client.ts';
 import { MAX_QUEUED_LINES } from '../../../src/agent/connection.ts';
 import {
   assertServes,
@@ -15,6 +15,7 @@ import {
   expectReply,
   lastLine,
   login,
+  plainResponse,
   readResult,
   writeEvents,
 } from './helpers.ts';
@@ -99,6 +100,35 @@ describe('pipelining', () => {
     assert.deepEqual(read.events, [event(3)]);
     expectReply(await c.reply(), 250, 'OK');
     c.close();
+  });
+
+  it('answers every command of a client that half-closes right after sending them (printf ... | nc)', async () => {
+    const pub = `public-pipe.${NAMESPACE}`;
+    expectReply(await alice.command(`CREATE FLOW ${pub} visibility=public`), 250);
+    const c = await RawClient.open(t.port);
+    // The READ waits a second: the agent sees the end of the input long before it has answered.
+    c.socket.end(
+      `NOOP\r\nAUTHENTICATE ANONYMOUS =\r\nREAD FLOW ${pub} WAIT 1\r\nDESCRIBE FLOW ${pub}\r\nQUIT\r\n`,
+    );
+    expectReply(await c.reply(), 250, 'OK');
+    expectReply(await c.reply(), 235, 'authenticated as anonymous');
+    assert.equal(readResult(await c.reply()).count, 0);
+    assert.equal(body(expectReply(await c.reply(), 250)).flow, pub);
+    expectReply(await c.reply(), 221, `${FQDN} closing`);
+    await c.waitClosed();
+  });
+
+  it('answers a half-closed implicit-TLS session, then closes it even without QUIT', async () => {
+    const c = await RawClient.open(t.tlsPort, { tls: true, ca: t.ca });
+    const flow = `halfclose.${NAMESPACE}`;
+    c.socket.end(
+      `AUTHENTICATE PLAIN ${plainResponse('alice', USERS.alice)}\r\nCREATE FLOW ${flow}\r\nDESCRIBE FLOW ${flow}\r\n`,
+    );
+    expectReply(await c.reply(), 235, 'authenticated as alice');
+    expectReply(await c.reply(), 250, `flow ${flow} created`);
+    assert.equal(body(expectReply(await c.reply(), 250)).flow, flow);
+    await c.waitClosed();
+    await assertServes(t);
   });
 
   it('keeps order when an early command fails', async () => {
