@@ -5,18 +5,18 @@
  *   1. under 12 octets (no header to answer)           dropped
  *   2. QR set (a response, not a request)              dropped (no answer loops)
  *   3. does not decode (wire/message.ts is strict)     FORMERR, header only
- *   4. opcode other than QUERY and UPDATE              NOTIMP
- *   5. OPT of an EDNS version other than 0             BADVERS (RFC 6891 §6.1.3)
- *   6. TSIG present and not valid                      its RFC 8945 answer (request-tsig.ts)
+ *   4. TSIG present and not valid                      its RFC 8945 answer (request-tsig.ts)
+ *   5. opcode other than QUERY and UPDATE              NOTIMP
+ *   6. OPT of an EDNS version other than 0             BADVERS (RFC 6891 §6.1.3)
  *   7. QUERY: QDCOUNT other than 1                     FORMERR
  *   8. handler: answerQuery / handleUpdate; an exception there is SERVFAIL for that request only
  *
  * The answer echoes ID, opcode, RD and CD; carries an OPT when the request had one (our UDP
- * payload size, the DO bit echoed, the upper RCODE bits); and is signed when the request's TSIG
- * verified. Over UDP it must fit the client's payload size (512 without EDNS, RFC 6891 §6.2.5,
- * at most our own maximum): first the additional section goes (RFC 2181 §9), then every record
- * with TC set, so that the client asks again over TCP (RFC 1035 §4.2.1). Over TCP the bound is
- * the 65535 octets a length prefix can announce.
+ * payload size, the DO bit echoed, the upper RCODE bits); and, from guard 5 on, is signed when
+ * the request's TSIG verified (RFC 8945 §5.3). Over UDP it must fit the client's payload size
+ * (512 without EDNS, RFC 6891 §6.2.5, at most our own maximum): first the additional section
+ * goes (RFC 2181 §9), then every record with TC set, so that the client asks again over TCP
+ * (RFC 1035 §4.2.1). Over TCP the bound is the 65535 octets a length prefix can announce.
  */
 import type { Logger } from '../../log/logger.ts';
 import { Opcode, Rcode, rcodeName, typeName } from '../wire/constants.ts';
@@ -135,7 +135,10 @@ export async function dispatch(
   try {
     request = decodeMessage(packet);
   } catch (error) {
-    if (!(error instanceof DnsWireError)) throw error;
+    if (!(error instanceof DnsWireError)) {
+      log.error({ transport, id, err: (error as Error).message }, 'DNS: decoding failed unexpectedly');
+      return undefined;
+    }
     log.debug({ transport, id, err: error.message }, 'DNS: malformed request, FORMERR');
     return encodeReply(
       bare(Rcode.FORMERR),
@@ -149,13 +152,6 @@ export async function dispatch(
   const framing = (tsig: ResponseTsig | undefined): Framing => ({ request, edns, tsig, limit });
   const questions = request.questions.slice(0, 1);
   try {
-    const opcode = request.flags.opcode;
-    if (opcode !== Opcode.QUERY && opcode !== Opcode.UPDATE) {
-      return encodeReply(bare(Rcode.NOTIMP, questions), framing(undefined), limits, now);
-    }
-    if (edns !== undefined && edns.version !== 0) {
-      return encodeReply(bare(BADVERS, questions), framing(undefined), limits, now);
-    }
     const check = checkRequestTsig(packet, request, ctx.store.keyNamed, now);
     if (check.kind === 'rejected') {
       log.info({ transport, id, rcode: rcodeName(check.rcode), reason: check.reason }, 'DNS: TSIG rejected');
@@ -163,6 +159,13 @@ export async function dispatch(
     }
     const signer = check.kind === 'verified' ? check.signer : undefined;
     const tsig: ResponseTsig | undefined = signer ? { kind: 'signed', signer } : undefined;
+    const opcode = request.flags.opcode;
+    if (opcode !== Opcode.QUERY && opcode !== Opcode.UPDATE) {
+      return encodeReply(bare(Rcode.NOTIMP, questions), framing(tsig), limits, now);
+    }
+    if (edns !== undefined && edns.version !== 0) {
+      return encodeReply(bare(BADVERS, questions), framing(tsig), limits, now);
+    }
     try {
       if (opcode === Opcode.QUERY) {
         const question = request.questions[0];

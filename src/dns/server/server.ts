@@ -127,13 +127,22 @@ export class EmbeddedDnsServer {
     const attempts = port === 0 ? PORT_ATTEMPTS : 1;
     for (let attempt = 1; ; attempt++) {
       const udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-      await new Promise<void>((resolve, reject) => {
-        udp.once('error', reject);
-        udp.bind(port, host, () => {
-          udp.off('error', reject);
-          resolve();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          udp.once('error', reject);
+          udp.bind(port, host, () => {
+            udp.off('error', reject);
+            resolve();
+          });
         });
-      });
+      } catch (error) {
+        try {
+          udp.close();
+        } catch {
+          // never bound: nothing to close
+        }
+        throw error;
+      }
       const bound = udp.address().port;
       const tcp = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
       try {

@@ -53,7 +53,12 @@ async function ask(packet: Uint8Array, transport: Transport = 'udp', store = fre
   return { bytes, message: bytes === undefined ? undefined : decodeMessage(bytes) };
 }
 
-function query(name: string, type: number, edns?: Partial<Edns>, extra: Partial<DnsMessage> = {}): Uint8Array {
+function query(
+  name: string,
+  type: number,
+  edns?: Partial<Edns>,
+  extra: Partial<DnsMessage> = {},
+): Uint8Array {
   return encodeMessage({ ...queryMessage({ id: 4321, name, type, ...(edns ? { edns } : {}) }), ...extra });
 }
 
@@ -84,8 +89,8 @@ const rcodeOf = (m: DecodedMessage | undefined): string => {
 
 const tsigOf = (m: DecodedMessage | undefined): TsigData => {
   const data = m?.additionals.at(-1)?.data;
-  assert.equal(data?.kind, 'TSIG', 'the answer ends with a TSIG record');
-  return data as TsigData;
+  assert.ok(data?.kind === 'TSIG', 'the answer ends with a TSIG record');
+  return data;
 };
 
 /** The answer re-signed from its own TSIG fields: equal octets mean its MAC is right. */
@@ -152,7 +157,18 @@ describe('dispatch: guards', () => {
     assert.ok(message);
     assert.deepEqual(
       { ...message.flags },
-      { qr: true, opcode: 0, aa: true, tc: false, rd: true, ra: false, z: false, ad: false, cd: true, rcode: 0 },
+      {
+        qr: true,
+        opcode: 0,
+        aa: true,
+        tc: false,
+        rd: true,
+        ra: false,
+        z: false,
+        ad: false,
+        cd: true,
+        rcode: 0,
+      },
     );
     assert.equal(message.id, 777);
   });
@@ -165,7 +181,9 @@ describe('dispatch: EDNS(0)', () => {
   });
 
   it('an OPT is answered with our UDP payload size, the DO bit echoed', async () => {
-    const { message } = await ask(query('f.orange.test', RRType.PTR, { udpPayloadSize: 4096, dnssecOk: true }));
+    const { message } = await ask(
+      query('f.orange.test', RRType.PTR, { udpPayloadSize: 4096, dnssecOk: true }),
+    );
     const edns = readEdns(message?.additionals ?? []);
     assert.equal(edns?.udpPayloadSize, 1232);
     assert.equal(edns?.dnssecOk, true);
@@ -258,7 +276,10 @@ describe('dispatch: UPDATE and TSIG (RFC 8945 §5.2)', () => {
     assert.ok(bytes && message);
     assert.equal(rcodeOf(message), 'REFUSED');
     assert.ok(verifyMessage(bytes, message, BLUE_KEY, { now: NOW, requestMac: request.mac }).ok);
-    assert.equal((await ask(query('n.orange.test', RRType.A), 'udp', store)).message?.flags.rcode, Rcode.NXDOMAIN);
+    assert.equal(
+      (await ask(query('n.orange.test', RRType.A), 'udp', store)).message?.flags.rcode,
+      Rcode.NXDOMAIN,
+    );
   });
 
   it('a zone not held here: NOTAUTH, signed; a name that is not a zone apex too', async () => {
@@ -273,7 +294,10 @@ describe('dispatch: UPDATE and TSIG (RFC 8945 §5.2)', () => {
 
   it('a zone section of TYPE A or two zones: FORMERR', async () => {
     const m = update('orange.test');
-    const typeA = signed({ ...m, questions: [{ name: 'orange.test', type: RRType.A, class: RRClass.IN }] }, ORANGE_KEY);
+    const typeA = signed(
+      { ...m, questions: [{ name: 'orange.test', type: RRType.A, class: RRClass.IN }] },
+      ORANGE_KEY,
+    );
     assert.equal(rcodeOf((await ask(typeA.bytes)).message), 'FORMERR');
     const two = signed({ ...m, questions: [...m.questions, ...m.questions] }, ORANGE_KEY);
     assert.equal(rcodeOf((await ask(two.bytes)).message), 'FORMERR');
@@ -294,7 +318,10 @@ describe('dispatch: UPDATE and TSIG (RFC 8945 §5.2)', () => {
     const { message } = await ask(signed(update('orange.test'), forged).bytes, 'udp', store);
     assert.equal(rcodeOf(message), 'NOTAUTH');
     assert.deepEqual([tsigOf(message).error, tsigOf(message).mac.length], [Rcode.BADSIG, 0]);
-    assert.equal((await ask(query('n.orange.test', RRType.A), 'udp', store)).message?.flags.rcode, Rcode.NXDOMAIN);
+    assert.equal(
+      (await ask(query('n.orange.test', RRType.A), 'udp', store)).message?.flags.rcode,
+      Rcode.NXDOMAIN,
+    );
   });
 
   it('a key name in another case is the same key', async () => {
@@ -315,7 +342,10 @@ describe('dispatch: UPDATE and TSIG (RFC 8945 §5.2)', () => {
     assert.equal(Buffer.from(tsig.otherData).readUIntBE(0, 6), NOW);
     assert.equal(tsig.mac.length, 32);
     assertSignedOver(bytes, message, ORANGE_KEY, request.mac);
-    assert.equal((await ask(query('n.orange.test', RRType.A), 'udp', store)).message?.flags.rcode, Rcode.NXDOMAIN);
+    assert.equal(
+      (await ask(query('n.orange.test', RRType.A), 'udp', store)).message?.flags.rcode,
+      Rcode.NXDOMAIN,
+    );
   });
 
   it('a truncated MAC: NOTAUTH, BADTRUNC, signed', async () => {
@@ -345,6 +375,24 @@ describe('dispatch: UPDATE and TSIG (RFC 8945 §5.2)', () => {
     const { message } = await ask(w.finish());
     assert.equal(rcodeOf(message), 'FORMERR');
     assert.equal(message?.tsigOffset, undefined);
+  });
+
+  it('NOTIMP and BADVERS to a verified signed request are signed too', async () => {
+    const m = queryMessage({ id: 8, name: 'orange.test', type: RRType.SOA });
+    const notify = signed({ ...m, flags: { ...m.flags, opcode: Opcode.NOTIFY } }, ORANGE_KEY);
+    const a = await ask(notify.bytes);
+    assert.ok(a.bytes && a.message);
+    assert.equal(rcodeOf(a.message), 'NOTIMP');
+    assert.ok(verifyMessage(a.bytes, a.message, ORANGE_KEY, { now: NOW, requestMac: notify.mac }).ok);
+    const v1 = signed(
+      queryMessage({ id: 9, name: 'orange.test', type: RRType.SOA, edns: { version: 1 } }),
+      ORANGE_KEY,
+    );
+    const b = await ask(v1.bytes);
+    assert.ok(b.bytes && b.message);
+    assert.equal(b.message.flags.rcode, 0);
+    assert.equal(readEdns(b.message.additionals)?.extendedRcode, 1);
+    assert.ok(verifyMessage(b.bytes, b.message, ORANGE_KEY, { now: NOW, requestMac: v1.mac }).ok);
   });
 
   it('a signed query: answered and signed', async () => {
@@ -384,7 +432,11 @@ describe('dispatch: fuzzing', () => {
 
   it('random octets: never throws; any answer decodes, has QR and the request ID', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.constantFrom<Transport>('udp', 'tcp'), answersSanely),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom<Transport>('udp', 'tcp'),
+        answersSanely,
+      ),
       { numRuns: 2000 },
     );
   });
@@ -418,4 +470,3 @@ describe('dispatch: fuzzing', () => {
     );
   });
 });
-

@@ -17,15 +17,23 @@ export const ORANGE_SECRET = Buffer.alloc(32, 1).toString('base64');
 export const BLUE_SECRET = Buffer.alloc(32, 2).toString('base64');
 
 export function orangeZone(extra: Partial<DnsZoneOptions> = {}): DnsZoneOptions {
-  return { name: ORANGE, keys: [{ name: 'orange-key', algorithm: 'hmac-sha256', secret: ORANGE_SECRET }], ...extra };
+  return {
+    name: ORANGE,
+    keys: [{ name: 'orange-key', algorithm: 'hmac-sha256', secret: ORANGE_SECRET }],
+    ...extra,
+  };
 }
 
 export function blueZone(extra: Partial<DnsZoneOptions> = {}): DnsZoneOptions {
-  return { name: BLUE, keys: [{ name: 'blue-key', algorithm: 'hmac-sha256', secret: BLUE_SECRET }], ...extra };
+  return {
+    name: BLUE,
+    keys: [{ name: 'blue-key', algorithm: 'hmac-sha256', secret: BLUE_SECRET }],
+    ...extra,
+  };
 }
 
 /** RDATA from presentation-like text: `10.0.0.1`, `10 10 61000 agent.orange.test`, `"a" "b"`. */
-export function rdata(type: keyof typeof RRType, text: string): RData {
+export function rdata(type: string, text: string): RData {
   switch (type) {
     case 'A':
       return { kind: 'A', address: text };
@@ -39,16 +47,28 @@ export function rdata(type: keyof typeof RRType, text: string): RData {
       return txtStrings([...text.matchAll(/"([^"]*)"/g)].map((m) => m[1] ?? ''));
     case 'SRV': {
       const [priority, weight, port, target] = text.split(/\s+/);
-      return { kind: 'SRV', priority: Number(priority), weight: Number(weight), port: Number(port), target: target ?? '' };
+      return {
+        kind: 'SRV',
+        priority: Number(priority),
+        weight: Number(weight),
+        port: Number(port),
+        target: target ?? '',
+      };
     }
     case 'SOA': {
       const [mname = '', rname = '', ...numbers] = text.split(/\s+/);
-      const [serial, refresh, retry, expire, minimum] = numbers.map(Number) as [number, number, number, number, number];
+      const [serial, refresh, retry, expire, minimum] = numbers.map(Number) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       return { kind: 'SOA', mname, rname, serial, refresh, retry, expire, minimum };
     }
-    default:
-      return { kind: 'UNKNOWN', bytes: Buffer.from(text, 'hex') };
   }
+  // TYPEnn: RFC 3597 opaque octets, given in hex
+  return { kind: 'UNKNOWN', bytes: Buffer.from(text, 'hex') };
 }
 
 /** `rr('a.orange.test 60 A 10.0.0.1')`; CLASS IN unless `klass`; `-` as RDATA is empty RDATA. */
@@ -57,7 +77,7 @@ export function rr(line: string, klass: number = RRClass.IN): WireRecord {
   if (!match) throw new Error(`bad record line: ${line}`);
   const [, name = '', ttl = '0', type = '', rest = ''] = match;
   const code = (RRType as Record<string, number>)[type] ?? Number(type.replace(/^TYPE/, ''));
-  const data = rest === '-' || rest === '' ? null : rdata(type as keyof typeof RRType, rest);
+  const data = rest === '-' || rest === '' ? null : rdata(type, rest);
   return { name, type: code, class: klass, ttl: Number(ttl), data };
 }
 
@@ -72,8 +92,14 @@ export function zoneOf(lines: readonly string[], origin = ORANGE): ZoneSnapshot 
   const apex =
     origin === ORANGE
       ? [SOA_LINE, 'orange.test 300 NS ns1.orange.test']
-      : [`${origin} 300 SOA ns1.${origin} hostmaster.${origin} 10 3600 600 86400 60`, `${origin} 300 NS ns1.${origin}`];
-  return zoneFromRecords(origin, [...apex, ...lines].map((l) => rr(l)));
+      : [
+          `${origin} 300 SOA ns1.${origin} hostmaster.${origin} 10 3600 600 86400 60`,
+          `${origin} 300 NS ns1.${origin}`,
+        ];
+  return zoneFromRecords(
+    origin,
+    [...apex, ...lines].map((l) => rr(l)),
+  );
 }
 
 function show(data: RData | null): string {
@@ -94,7 +120,10 @@ function show(data: RData | null): string {
         .join(' ');
     case 'SOA':
       return `${data.mname} ${data.rname} ${data.serial} ${data.refresh} ${data.retry} ${data.expire} ${data.minimum}`;
-    default:
+    case 'OPT':
+    case 'RRSIG':
+    case 'TSIG':
+    case 'UNKNOWN':
       return data.kind;
   }
 }
@@ -106,11 +135,18 @@ export function dump(records: readonly WireRecord[]): string[] {
 
 /** The dump of a zone without its SOA and NS at the apex (the tables' concern is the rest). */
 export function body(zone: ZoneSnapshot): string[] {
-  return dump(zone.records().filter((r) => !(r.name === zone.origin && (r.type === RRType.SOA || r.type === RRType.NS))));
+  return dump(
+    zone
+      .records()
+      .filter((r) => !(r.name === zone.origin && (r.type === RRType.SOA || r.type === RRType.NS))),
+  );
 }
 
 /** A store with orange.test and blue.test, each holding `contents` if given. */
-export function storeWith(contents: { orange?: readonly string[]; blue?: readonly string[] } = {}, stateFile?: string): ZoneStore {
+export function storeWith(
+  contents: { orange?: readonly string[]; blue?: readonly string[] } = {},
+  stateFile?: string,
+): ZoneStore {
   const store = new ZoneStore({ stateFile, maxPendingUpdatesPerZone: 64 });
   store.addZone(parseZoneOptions(orangeZone()));
   store.addZone(parseZoneOptions(blueZone()));

@@ -61,8 +61,16 @@ describe('RFC 2136 §3.2: prerequisites', () => {
     ['RRset does not exist: present type', [noneRR('a.orange.test 0 TXT')], 'YXRRSET'],
     ['CLASS NONE with RDATA', [noneRR('a.orange.test 0 A 10.0.0.1')], 'FORMERR'],
     // zone rrset rr: RRset exists (value dependent), compared as a set once every RR is read
-    ['value dependent: the whole RRset', [rr('a.orange.test 0 A 10.0.0.1'), rr('a.orange.test 0 A 10.0.0.2')], 'NOERROR'],
-    ['value dependent: any order', [rr('a.orange.test 0 A 10.0.0.2'), rr('a.orange.test 0 A 10.0.0.1')], 'NOERROR'],
+    [
+      'value dependent: the whole RRset',
+      [rr('a.orange.test 0 A 10.0.0.1'), rr('a.orange.test 0 A 10.0.0.2')],
+      'NOERROR',
+    ],
+    [
+      'value dependent: any order',
+      [rr('a.orange.test 0 A 10.0.0.2'), rr('a.orange.test 0 A 10.0.0.1')],
+      'NOERROR',
+    ],
     [
       'value dependent: a repeated RR counts once',
       [rr('a.orange.test 0 A 10.0.0.1'), rr('a.orange.test 0 A 10.0.0.2'), rr('a.orange.test 0 A 10.0.0.1')],
@@ -75,7 +83,11 @@ describe('RFC 2136 §3.2: prerequisites', () => {
       'NXRRSET',
     ],
     ['value dependent: an absent RRset', [rr('nope.orange.test 0 A 10.0.0.1')], 'NXRRSET'],
-    ['value dependent: names in RDATA without regard to case', [rr('B.C.orange.test 0 PTR target.orange.TEST')], 'NOERROR'],
+    [
+      'value dependent: names in RDATA without regard to case',
+      [rr('B.C.orange.test 0 PTR target.orange.TEST')],
+      'NOERROR',
+    ],
     ['value dependent: TXT octets are case-sensitive', [rr('a.orange.test 0 TXT "X"')], 'NXRRSET'],
     ['value dependent: empty RDATA never matches', [rr('a.orange.test 0 A -')], 'NXRRSET'],
     ['value dependent: a type this server does not hold', [rr('a.orange.test 0 TYPE99 00')], 'NXRRSET'],
@@ -86,11 +98,23 @@ describe('RFC 2136 §3.2: prerequisites', () => {
     ['a name in no zone at all', [noneRR('example.com 0 ANY')], 'NOTZONE'],
     ['CLASS other than IN, ANY, NONE', [rr('a.orange.test 0 A 10.0.0.1', CH)], 'FORMERR'],
     // order: the first failing RR decides; TTL before zone before RDATA; value-dependent sets last
-    ['first failure wins (YXDOMAIN first)', [noneRR('a.orange.test 0 ANY'), anyRR('nope.orange.test 0 ANY')], 'YXDOMAIN'],
-    ['first failure wins (NXDOMAIN first)', [anyRR('nope.orange.test 0 ANY'), noneRR('a.orange.test 0 ANY')], 'NXDOMAIN'],
+    [
+      'first failure wins (YXDOMAIN first)',
+      [noneRR('a.orange.test 0 ANY'), anyRR('nope.orange.test 0 ANY')],
+      'YXDOMAIN',
+    ],
+    [
+      'first failure wins (NXDOMAIN first)',
+      [anyRR('nope.orange.test 0 ANY'), noneRR('a.orange.test 0 ANY')],
+      'NXDOMAIN',
+    ],
     ['TTL is checked before the zone', [anyRR('x.blue.test 60 ANY')], 'FORMERR'],
     ['the zone is checked before the RDATA', [anyRR('x.blue.test 0 A 10.0.0.1')], 'NOTZONE'],
-    ['value-dependent sets are compared after every other RR', [rr('a.orange.test 0 A 10.0.0.9'), noneRR('a.orange.test 0 ANY')], 'YXDOMAIN'],
+    [
+      'value-dependent sets are compared after every other RR',
+      [rr('a.orange.test 0 A 10.0.0.9'), noneRR('a.orange.test 0 ANY')],
+      'YXDOMAIN',
+    ],
     [
       'the registerFlow prerequisites of a free flow',
       [noneRR('g.orange.test 0 PTR'), noneRR('_flow._tcp.g.orange.test 0 ANY')],
@@ -112,7 +136,11 @@ describe('RFC 2136 §3.2: prerequisites', () => {
 describe('RFC 2136 §3.4.1: prescan of the update section, then policy', () => {
   const rows: [string, WireRecord[], string][] = [
     ['an addition', [rr('a.orange.test 60 A 10.0.0.9')], 'NOERROR'],
-    ['every deletion form', [anyRR('a.orange.test 0 ANY'), anyRR('a.orange.test 0 A'), noneRR('a.orange.test 0 A 10.0.0.1')], 'NOERROR'],
+    [
+      'every deletion form',
+      [anyRR('a.orange.test 0 ANY'), anyRR('a.orange.test 0 A'), noneRR('a.orange.test 0 A 10.0.0.1')],
+      'NOERROR',
+    ],
     ['NS at the apex', [rr('orange.test 300 NS ns2.orange.test')], 'NOERROR'],
     ['a name in another zone', [rr('x.blue.test 60 A 10.0.0.9')], 'NOTZONE'],
     ['a name in a nested zone', [rr('x.sub.orange.test 60 A 10.0.0.9')], 'NOTZONE'],
@@ -130,9 +158,21 @@ describe('RFC 2136 §3.4.1: prescan of the update section, then policy', () => {
     ['adding a type this server does not hold (CNAME)', [rr('a.orange.test 60 TYPE5 00')], 'REFUSED'],
     ['adding a type this server does not hold (MX)', [rr('a.orange.test 60 TYPE15 000a00')], 'REFUSED'],
     ['NS below the apex (no delegations)', [rr('sub2.orange.test 60 NS ns.example.com')], 'REFUSED'],
-    ['the first failing RR decides (FORMERR first)', [rr('a.orange.test 60 A 10.0.0.9', CH), rr('x.blue.test 60 A 10.0.0.9')], 'FORMERR'],
-    ['the first failing RR decides (NOTZONE first)', [rr('x.blue.test 60 A 10.0.0.9'), rr('a.orange.test 60 A 10.0.0.9', CH)], 'NOTZONE'],
-    ['the RFC prescan comes before the policy', [rr('a.orange.test 60 TYPE5 00'), anyRR('a.orange.test 60 A')], 'FORMERR'],
+    [
+      'the first failing RR decides (FORMERR first)',
+      [rr('a.orange.test 60 A 10.0.0.9', CH), rr('x.blue.test 60 A 10.0.0.9')],
+      'FORMERR',
+    ],
+    [
+      'the first failing RR decides (NOTZONE first)',
+      [rr('x.blue.test 60 A 10.0.0.9'), rr('a.orange.test 60 A 10.0.0.9', CH)],
+      'NOTZONE',
+    ],
+    [
+      'the RFC prescan comes before the policy',
+      [rr('a.orange.test 60 TYPE5 00'), anyRR('a.orange.test 60 A')],
+      'FORMERR',
+    ],
   ];
   for (const [title, updates, expected] of rows) {
     it(`${title}: ${expected}`, () => {
@@ -162,17 +202,29 @@ describe('RFC 2136 §3.4.2 and §3.6: applying the update section', () => {
       body: [...BASE, 'n.orange.test 60 A 10.0.0.9'],
       serial: 11,
     },
-    { title: 'adding a record already there (same TTL) changes nothing', updates: [rr('a.orange.test 60 A 10.0.0.1')], serial: 10 },
+    {
+      title: 'adding a record already there (same TTL) changes nothing',
+      updates: [rr('a.orange.test 60 A 10.0.0.1')],
+      serial: 10,
+    },
     {
       title: 'adding a record already there with another TTL sets the RRset TTL',
       updates: [rr('a.orange.test 120 A 10.0.0.1')],
-      body: [...BASE.filter((l) => !l.includes(' A ')), 'a.orange.test 120 A 10.0.0.1', 'a.orange.test 120 A 10.0.0.2'],
+      body: [
+        ...BASE.filter((l) => !l.includes(' A ')),
+        'a.orange.test 120 A 10.0.0.1',
+        'a.orange.test 120 A 10.0.0.2',
+      ],
       serial: 11,
     },
     {
       title: 'an addition to an RRset: one TTL for the RRset (RFC 2181 §5.2)',
       updates: [rr('a.orange.test 30 TXT "y"')],
-      body: [...BASE.filter((l) => !l.includes('TXT')), 'a.orange.test 30 TXT "x"', 'a.orange.test 30 TXT "y"'],
+      body: [
+        ...BASE.filter((l) => !l.includes('TXT')),
+        'a.orange.test 30 TXT "x"',
+        'a.orange.test 30 TXT "y"',
+      ],
       serial: 11,
     },
     {
@@ -214,10 +266,27 @@ describe('RFC 2136 §3.4.2 and §3.6: applying the update section', () => {
       body: BASE.filter((l) => !l.startsWith('b.c.')),
       serial: 11,
     },
-    { title: 'deleting an RR that is not there changes nothing', updates: [noneRR('a.orange.test 0 A 10.0.0.7')], serial: 10 },
-    { title: 'deleting an RRset that is not there changes nothing', updates: [anyRR('nope.orange.test 0 ANY')], serial: 10 },
-    { title: 'deleting the SOA RR is ignored', updates: [noneRR('orange.test 0 SOA ns1.orange.test hostmaster.orange.test 10 3600 600 86400 60')], serial: 10 },
-    { title: 'deleting the last apex NS is ignored', updates: [noneRR('orange.test 0 NS ns1.orange.test')], serial: 10, ns: ['ns1.orange.test'] },
+    {
+      title: 'deleting an RR that is not there changes nothing',
+      updates: [noneRR('a.orange.test 0 A 10.0.0.7')],
+      serial: 10,
+    },
+    {
+      title: 'deleting an RRset that is not there changes nothing',
+      updates: [anyRR('nope.orange.test 0 ANY')],
+      serial: 10,
+    },
+    {
+      title: 'deleting the SOA RR is ignored',
+      updates: [noneRR('orange.test 0 SOA ns1.orange.test hostmaster.orange.test 10 3600 600 86400 60')],
+      serial: 10,
+    },
+    {
+      title: 'deleting the last apex NS is ignored',
+      updates: [noneRR('orange.test 0 NS ns1.orange.test')],
+      serial: 10,
+      ns: ['ns1.orange.test'],
+    },
     {
       title: 'deleting one of two apex NS',
       updates: [rr('orange.test 300 NS ns2.orange.test'), noneRR('orange.test 0 NS ns1.orange.test')],
@@ -242,7 +311,11 @@ describe('RFC 2136 §3.4.2 and §3.6: applying the update section', () => {
       body: BASE,
       serial: 11,
     },
-    { title: 'an SOA below the apex is ignored', updates: [rr('a.orange.test 300 SOA ns1.orange.test h.orange.test 99 1 1 1 1')], serial: 10 },
+    {
+      title: 'an SOA below the apex is ignored',
+      updates: [rr('a.orange.test 300 SOA ns1.orange.test h.orange.test 99 1 1 1 1')],
+      serial: 10,
+    },
     {
       title: 'in order: delete then add',
       updates: [anyRR('a.orange.test 0 A'), rr('a.orange.test 60 A 10.0.0.5')],
@@ -263,7 +336,9 @@ describe('RFC 2136 §3.4.2 and §3.6: applying the update section', () => {
     },
     {
       title: 'an SOA serial 2^32 - 1 is lower than 10 in serial arithmetic: ignored',
-      updates: [rr('orange.test 300 SOA ns1.orange.test hostmaster.orange.test 4294967295 3600 600 86400 60')],
+      updates: [
+        rr('orange.test 300 SOA ns1.orange.test hostmaster.orange.test 4294967295 3600 600 86400 60'),
+      ],
       serial: 10,
     },
   ];
@@ -300,10 +375,18 @@ describe('RFC 2136 §3.4.2 and §3.6: applying the update section', () => {
   it('over the record limit: REFUSED and the zone unchanged', () => {
     const zone = zoneOf([]);
     // SOA + NS + 3 = 5 records
-    const ok = applyUpdates(zone, ['x', 'y', 'z'].map((l) => rr(`${l}.orange.test 60 A 10.0.0.1`)), 5);
+    const ok = applyUpdates(
+      zone,
+      ['x', 'y', 'z'].map((l) => rr(`${l}.orange.test 60 A 10.0.0.1`)),
+      5,
+    );
     assert.ok(ok.ok && ok.changed);
     const over = applyUpdates(ok.zone, [rr('w.orange.test 60 A 10.0.0.1')], 5);
-    assert.deepEqual(over, { ok: false, rcode: Rcode.REFUSED, reason: 'the zone would hold 6 records, over the limit of 5' });
+    assert.deepEqual(over, {
+      ok: false,
+      rcode: Rcode.REFUSED,
+      reason: 'the zone would hold 6 records, over the limit of 5',
+    });
     // A deletion that brings it under the limit passes even in the same update.
     const swap = applyUpdates(ok.zone, [anyRR('x.orange.test 0 ANY'), rr('w.orange.test 60 A 10.0.0.1')], 5);
     assert.ok(swap.ok && swap.changed);
@@ -313,7 +396,13 @@ describe('RFC 2136 §3.4.2 and §3.6: applying the update section', () => {
 describe('RFC 2136 §3: the whole update, all or nothing', () => {
   const zone = zoneOf(BASE);
   it('a failing prerequisite applies nothing', () => {
-    const result = evaluateUpdate(zone, [noneRR('a.orange.test 0 ANY')], [rr('n.orange.test 60 A 10.0.0.9')], zoneOfName, 100);
+    const result = evaluateUpdate(
+      zone,
+      [noneRR('a.orange.test 0 ANY')],
+      [rr('n.orange.test 60 A 10.0.0.9')],
+      zoneOfName,
+      100,
+    );
     assert.deepEqual(result, { ok: false, rcode: Rcode.YXDOMAIN, reason: 'a.orange.test is in use' });
   });
 
@@ -330,7 +419,13 @@ describe('RFC 2136 §3: the whole update, all or nothing', () => {
   });
 
   it('prerequisites are read before the update section (NXRRSET beats a bad update)', () => {
-    const result = evaluateUpdate(zone, [anyRR('nope.orange.test 0 A')], [rr('x.blue.test 60 A 10.0.0.9')], zoneOfName, 100);
+    const result = evaluateUpdate(
+      zone,
+      [anyRR('nope.orange.test 0 A')],
+      [rr('x.blue.test 60 A 10.0.0.9')],
+      zoneOfName,
+      100,
+    );
     assert.equal(result.ok ? 'NOERROR' : rcodeName(result.rcode), 'NXRRSET');
   });
 
@@ -375,4 +470,3 @@ function normalizeLine(line: string): string {
   const r = rr(line);
   return `${r.name.toLowerCase()} ${line.split(/\s+/).slice(1).join(' ')}`.replace(/\s+$/, '');
 }
-
