@@ -36,7 +36,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Rfc2136Writer } from '../src/dns/rfc2136-writer.ts';
+import { Rfc2136Writer } from '../src/adapters/dns/rfc2136/rfc2136-writer.ts';
 import { FlowResolver } from '../src/dns/resolver/flow-resolver.ts';
 import { DnsResolver } from '../src/dns/resolver/stub-resolver.ts';
 import { RRType } from '../src/dns/wire/constants.ts';

@@ -13,6 +13,8 @@ import type { Broker } from '../ports/broker.ts';
 import { SqliteRegistry } from '../adapters/registry/sqlite/sqlite-registry.ts';
 import { EmbeddedBroker } from '../adapters/broker/embedded/embedded-broker.ts';
 import { SASL_MECHANISMS } from '../auth/sasl/registry.ts';
+import type { AgentEndpoint } from '../ports/name-service.ts';
+import { createNameService } from './name-service.ts';
 import type { AgentContext } from './command.ts';
 import type { ListeningAddresses, TlsMaterial } from './server.ts';
 import { AgentServer } from './server.ts';
@@ -39,6 +41,7 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
   const registry = await openRegistry(config.dataDir);
   const brokers = new Map<string, Broker>();
   let server: AgentServer | undefined;
+  const closers: (() => Promise<void>)[] = [];
   try {
     for (const ns of config.namespaces) {
       await registry.upsertServedNamespace({
@@ -50,7 +53,14 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
       });
     }
     const tls = config.tls ? await loadTls(config.tls.keyFile, config.tls.certFile) : undefined;
-    const deps: CoreDeps = { registry, brokers, defaultBroker: config.brokers.default, now: () => new Date() };
+    // Filled in once the listeners have their ports (the broker endpoint and the DNS records
+    // advertise them); no command runs before start() returns.
+    const deps: { -readonly [K in keyof CoreDeps]: CoreDeps[K] } = {
+      registry,
+      brokers,
+      defaultBroker: config.brokers.default,
+      now: () => new Date(),
+    };
     const agent: AgentContext = {
       fqdn: config.fqdn,
       deps,
@@ -69,6 +79,20 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
       greetingDelayMs: config.greetingDelayMs,
     });
     const addresses = await server.start();
+    if (config.dns) {
+      const advertised: AgentEndpoint = config.dns.advertise ?? {
+        host: config.fqdn,
+        port: addresses.tlsPort ?? addresses.port,
+        tls: addresses.tlsPort !== undefined,
+      };
+      const nameService = createNameService(config.dns, advertised, log);
+      closers.push(() => nameService.writer.close());
+      deps.nameService = nameService;
+      await nameService.registerOwnAddresses(config.fqdn);
+      for (const ns of config.namespaces) {
+        await nameService.writer.registerNamespace({ namespace: ns.name, agent: advertised, ttl: nameService.ttl });
+      }
+    }
     // The embedded broker is read through the agent itself (READ FLOW), so its endpoint is the
     // agent's own, known only once the listeners have their ports.
     const tlsPort = addresses.tlsPort;
@@ -89,12 +113,14 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
       server: running,
       async stop() {
         await running.stop();
+        for (const close of closers) await close().catch(() => undefined);
         await Promise.all([...brokers.values()].map((b) => b.close()));
         await registry.close();
       },
     };
   } catch (error) {
     await server?.stop();
+    for (const close of closers) await close().catch(() => undefined);
     await Promise.all([...brokers.values()].map((b) => b.close().catch(() => undefined)));
     await registry.close();
     throw error;

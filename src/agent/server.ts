@@ -76,9 +76,11 @@ export class AgentServer {
         allowHalfOpen: true,
       });
       this.tlsServer.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket, true));
-      this.tlsServer.on('tlsClientError', (error) =>
-        this.agent.log.debug({ err: error.message }, 'TLS client error'),
-      );
+      this.tlsServer.on('tlsClientError', (error, socket) => {
+        this.agent.log.debug({ err: error.message }, 'TLS client error');
+        // Half-open sockets are allowed: one whose handshake failed must be closed here.
+        socket.destroy();
+      });
       this.tlsServer.listen(this.options.tlsPort, host);
       await once(this.tlsServer, 'listening');
       tlsPort = (this.tlsServer.address() as net.AddressInfo).port;

@@ -140,6 +140,7 @@ export function buildProgram(): Command {
     .option('--dir <dir>', 'state directory', '.eson-dev')
     .option('--participants <names>', 'comma-separated participant names', 'orange,blue')
     .option('--base-port <port>', 'first port; 0 picks free ports', '61000')
+    .option('--dns-port <port>', 'embedded DNS server port (default 5300, or free with --base-port 0)')
     .action(async (_o, cmd: Command) => {
       const { dev } = await import('./commands/dev.ts');
       await dev(cmd.optsWithGlobals(), out(cmd));

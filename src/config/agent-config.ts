@@ -46,6 +46,62 @@ const limitsSchema = z
   .partial()
   .strict();
 
+const hostPort = z.string().transform((value, ctx) => {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m?.[1] || !(port > 0 && port < 65536)) {
+    ctx.addIssue({ code: 'custom', message: `must be host:port, not "${value}"` });
+    return z.NEVER;
+  }
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+});
+
+/** TTL of the records an agent writes when the config does not say. */
+export const DEFAULT_DNS_TTL = 60;
+
+const dnsSchema = z
+  .object({
+    /** How the agent writes its records. */
+    writer: z.discriminatedUnion('type', [
+      z
+        .object({
+          type: z.literal('rfc2136'),
+          /** the primary server that takes UPDATEs (BIND9, the embedded server) */
+          server: hostPort,
+          zone: z.string().min(1),
+          key: z.object({ name: z.string().min(1), secret: z.string().min(1) }).strict(),
+          timeoutMs: z.number().int().positive().optional(),
+          retries: z.number().int().nonnegative().optional(),
+        })
+        .strict(),
+      z
+        .object({
+          type: z.literal('route53'),
+          hostedZoneId: z.string().min(1),
+          region: z.string().default('us-east-1'),
+          /** an emulator (moto, LocalStack) instead of AWS */
+          endpoint: z.string().optional(),
+          waitForInsync: z.boolean().default(false),
+        })
+        .strict(),
+    ]),
+    /** Resolvers the agent reads DNS through (DESCRIBE FLOW); default: the system's. */
+    nameservers: z.array(hostPort).optional(),
+    /** Accept only answers a validating resolver marked authenticated (AD). */
+    requireDnssec: z.boolean().default(false),
+    ttl: z.number().int().min(1).max(86_400).default(DEFAULT_DNS_TTL),
+    /** What SRV/TXT advertise; default: fqdn, the implicit-TLS port (with "tls") or the plain port. */
+    advertise: z
+      .object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), tls: z.boolean() })
+      .strict()
+      .optional(),
+    /** Also write A/AAAA records of the agent's fqdn (single-machine networks; RFC 2136 only). */
+    addresses: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export type DnsConfig = z.output<typeof dnsSchema>;
+
 export const agentConfigSchema = z
   .object({
     /** The agent's host name, in its greeting and (later) its DNS records. */
@@ -70,6 +126,8 @@ export const agentConfigSchema = z
       .object({ default: z.enum(['local']).default('local'), local: z.object({ fsync: z.boolean().default(true) }).strict().prefault({}) })
       .strict()
       .prefault({}),
+    /** The Flow Name Service; without it the agent registers nothing in DNS. */
+    dns: dnsSchema.optional(),
     /** Accept SASL PLAIN without TLS. Only for a loopback development network. */
     insecurePlain: z.boolean().default(false),
     /** Wait this long before the greeting and refuse clients that talk first (0: greet at once). */

@@ -2,9 +2,12 @@
 import type { CoreDeps } from './deps.ts';
 import type { Identity } from './identity.ts';
 import type { Broker, QueueInfo, StoredEvent } from '../ports/broker.ts';
+import type { BrokerEndpoint, FlowRegistration, NameServiceWriter } from '../ports/name-service.ts';
+import type { DnsView } from './deps.ts';
+import { lockFor } from './keyed-lock.ts';
 import type { FlowPatch, FlowRecord, NamespaceRecord, Visibility } from '../ports/registry.ts';
 import { mayManageFlow, mayReadFlow, ownsNamespace, requireUser } from './access.ts';
-import { exists, forbidden, invalidArgument, invalidName, isEsonError, notFound, unavailable } from './errors.ts';
+import { EsonError, exists, forbidden, invalidArgument, invalidName, isEsonError, notFound, unavailable } from './errors.ts';
 import { parentName, parseFlowName, parseNamespaceName } from './names.ts';
 
 export interface CreateFlowOptions {
@@ -54,6 +57,14 @@ export async function createFlow(
 ): Promise<FlowRecord> {
   const user = requireUser(identity, 'create flows');
   const name = parseFlowName(input);
+  return lockFor(deps).run(name, () => createFlowLocked(deps, user, name, options));
+}
+
+/**
+ * Queue, then DNS, then registry: each step undone if a later one fails, so that a failure leaves
+ * no half-created flow (no queue, no records, no registry row) and the client gets 451.
+ */
+async function createFlowLocked(deps: CoreDeps, user: string, name: string, options: CreateFlowOptions): Promise<FlowRecord> {
   if (await deps.registry.getFlow(name)) throw exists(`flow ${name}`);
   if (await deps.registry.getNamespace(name)) throw exists(`namespace ${name} (a flow may not share its name)`);
   const namespace = await namespaceOf(deps, name);
@@ -74,26 +85,92 @@ export async function createFlow(
     createdAt: now,
     updatedAt: now,
   };
-  await viaBroker('create the queue', async () => {
+  const queue = await viaBroker('create the queue', async () => {
     try {
-      await broker.createQueue(record.queue);
+      return await broker.createQueue(record.queue);
     } catch (error) {
-      // A queue without a flow is an orphan of an earlier crash between these two steps: reset it.
+      // A queue without a flow is an orphan of an earlier crash between these steps: reset it.
       if (!isEsonError(error) || error.kind !== 'exists') throw error;
-      // Unless a concurrent creation of the same flow has registered it meanwhile: then it is that flow's.
       if (await deps.registry.getFlow(name)) throw exists(`flow ${name}`);
       await broker.deleteQueue(record.queue);
-      await broker.createQueue(record.queue);
+      return broker.createQueue(record.queue);
     }
   });
+  const dropQueue = () => broker.deleteQueue(record.queue).catch(() => undefined);
+  const registration = flowRegistration(deps, record, queue);
+  if (registration) {
+    try {
+      await viaDns(`registration of flow ${name}`, () => registration.writer.registerFlow(registration.records));
+    } catch (error) {
+      await dropQueue();
+      throw error;
+    }
+  }
   try {
     await deps.registry.createFlow(record);
   } catch (error) {
-    // 'exists': a concurrent creation of the same flow won the race, and the queue is its own.
-    if (!isEsonError(error) || error.kind !== 'exists') await broker.deleteQueue(record.queue).catch(() => undefined);
+    if (registration) await registration.writer.unregisterFlow(registration.records).catch(() => undefined);
+    await dropQueue();
     throw error;
   }
   return record;
+}
+
+/** The records of a flow served by this agent, or undefined when the agent has no name service. */
+function flowRegistration(
+  deps: CoreDeps,
+  flow: FlowRecord,
+  queue: QueueInfo,
+): { writer: NameServiceWriter; records: FlowRegistration } | undefined {
+  const ns = deps.nameService;
+  if (!ns) return undefined;
+  return {
+    writer: ns.writer,
+    records: { flow: flow.name, agent: ns.agent, broker: brokerEndpoint(flow, queue), ttl: ns.ttl },
+  };
+}
+
+/** Stands in for a queue that is already gone: unregistering only needs the record names. */
+function placeholderQueue(flow: FlowRecord): QueueInfo {
+  return {
+    name: flow.queue,
+    type: flow.broker,
+    endpoint: 'unknown:0',
+    tls: false,
+    firstPosition: 0,
+    nextPosition: 0,
+    retentionMs: undefined,
+    createdAt: flow.createdAt,
+  };
+}
+
+/** The broker endpoint of a queue as DNS carries it: host and port, or an URL's host and port. */
+export function brokerEndpoint(flow: FlowRecord, queue: QueueInfo): BrokerEndpoint {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(queue.endpoint)) {
+    const url = new URL(queue.endpoint);
+    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    return { type: flow.broker, host: url.hostname, port, queue: flow.queue, queueUrl: queue.endpoint, tls: queue.tls };
+  }
+  const colon = queue.endpoint.lastIndexOf(':');
+  const host = colon > 0 ? queue.endpoint.slice(0, colon).replace(/^\[|\]$/g, '') : queue.endpoint;
+  const port = colon > 0 ? Number(queue.endpoint.slice(colon + 1)) : 0;
+  return { type: flow.broker, host, port, queue: flow.queue, tls: queue.tls };
+}
+
+/**
+ * Maps a name-service failure for the client: a name another agent holds is 550; anything else
+ * (timeouts, SERVFAIL, a refused key) is a dependency failure, 451, with nothing changed.
+ */
+async function viaDns<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (isEsonError(error) && error.kind === 'exists') {
+      throw new EsonError('exists', `${what} refused: the name is already registered in DNS (${message})`, { cause: error });
+    }
+    throw unavailable(`DNS ${what} failed: ${message}; nothing was changed`, error);
+  }
 }
 
 async function getFlow(deps: CoreDeps, input: string): Promise<FlowRecord> {
@@ -122,12 +199,23 @@ export async function manageableFlow(deps: CoreDeps, identity: Identity, input: 
 export interface FlowDescription {
   readonly flow: FlowRecord;
   readonly queue: QueueInfo;
+  /** What DNS says about the flow; undefined when the agent has no name service. */
+  readonly dns: DnsView | undefined;
 }
 
 export async function describeFlow(deps: CoreDeps, identity: Identity, input: string): Promise<FlowDescription> {
   const flow = await readableFlow(deps, identity, input);
   const queue = await viaBroker('describe the queue', () => brokerFor(deps, flow.broker).describeQueue(flow.queue));
-  return { flow, queue };
+  const lookup = deps.nameService?.lookup;
+  const dns = lookup
+    ? await lookup(flow.name).catch(
+        (error: unknown): DnsView => ({
+          status: 'unavailable',
+          detail: error instanceof Error ? error.message : String(error),
+        }),
+      )
+    : undefined;
+  return { flow, queue, dns };
 }
 
 export async function updateFlow(deps: CoreDeps, identity: Identity, input: string, patch: FlowPatch): Promise<FlowRecord> {
@@ -137,7 +225,21 @@ export async function updateFlow(deps: CoreDeps, identity: Identity, input: stri
 }
 
 export async function deleteFlow(deps: CoreDeps, identity: Identity, input: string): Promise<FlowRecord> {
-  const flow = await manageableFlow(deps, identity, input);
+  const target = await manageableFlow(deps, identity, input);
+  return lockFor(deps).run(target.name, () => deleteFlowLocked(deps, target));
+}
+
+/** DNS first: if its records cannot be removed, the flow stays whole (451) rather than half-deleted. */
+async function deleteFlowLocked(deps: CoreDeps, flow: FlowRecord): Promise<FlowRecord> {
+  if (deps.nameService) {
+    const queue = await viaBroker('describe the queue', () => brokerFor(deps, flow.broker).describeQueue(flow.queue)).catch(
+      () => undefined,
+    );
+    const registration = flowRegistration(deps, flow, queue ?? placeholderQueue(flow));
+    if (registration) {
+      await viaDns(`removal of flow ${flow.name}`, () => registration.writer.unregisterFlow(registration.records));
+    }
+  }
   await deps.registry.deleteFlow(flow.name);
   // The registry no longer knows the flow; a queue left by a failure here is reset on the next create.
   await brokerFor(deps, flow.broker)

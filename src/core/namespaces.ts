@@ -3,7 +3,7 @@ import type { CoreDeps } from './deps.ts';
 import type { Identity } from './identity.ts';
 import type { NamespaceRecord } from '../ports/registry.ts';
 import { ownsNamespace, requireUser } from './access.ts';
-import { exists, forbidden, invalidName, notFound } from './errors.ts';
+import { exists, forbidden, invalidName, notFound, unavailable } from './errors.ts';
 import { isWithin, parentName, parseNamespaceName } from './names.ts';
 
 /** The nearest existing namespace strictly above `name`, if any. */
@@ -41,8 +41,28 @@ export async function createNamespace(deps: CoreDeps, identity: Identity, input:
     description: '',
     createdAt: deps.now().toISOString(),
   };
-  await deps.registry.createNamespace(record);
+  const ns = deps.nameService;
+  if (ns) {
+    await viaDnsForNamespace(`registration of namespace ${name}`, () =>
+      ns.writer.registerNamespace({ namespace: name, agent: ns.agent, ttl: ns.ttl }),
+    );
+  }
+  try {
+    await deps.registry.createNamespace(record);
+  } catch (error) {
+    if (ns) await ns.writer.unregisterNamespace({ namespace: name, agent: ns.agent, ttl: ns.ttl }).catch(() => undefined);
+    throw error;
+  }
   return record;
+}
+
+/** A name-service failure reaches the client as 451 with nothing changed. */
+async function viaDnsForNamespace<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw unavailable(`DNS ${what} failed: ${error instanceof Error ? error.message : String(error)}; nothing was changed`, error);
+  }
 }
 
 export interface NamespaceDescription extends NamespaceRecord {
@@ -71,6 +91,18 @@ export async function deleteNamespace(deps: CoreDeps, identity: Identity, input:
   if (!record) throw notFound(`namespace ${name}`);
   if (!(await ownsNamespace(deps.registry, user, name))) throw forbidden(`not permitted: ${user} does not own namespace ${name}`);
   if (record.parent === null) throw forbidden(`namespace ${name} is served by this agent's configuration and cannot be deleted`);
+  const ns = deps.nameService;
+  if (ns) {
+    // Checked before DNS is touched, so that a namespace still in use keeps its records.
+    const [flows, all] = await Promise.all([deps.registry.listFlows({ namespace: name }), deps.registry.listNamespaces()]);
+    const children = all.filter((n) => n.parent === name).length;
+    if (flows.length > 0 || children > 0) {
+      throw exists(`namespace ${name} still holds ${flows.length} flows and ${children} child namespaces`);
+    }
+    await viaDnsForNamespace(`removal of namespace ${name}`, () =>
+      ns.writer.unregisterNamespace({ namespace: name, agent: ns.agent, ttl: ns.ttl }),
+    );
+  }
   await deps.registry.deleteNamespace(name);
 }
 

@@ -13,7 +13,13 @@ const participantSchema = z.object({
   dataDir: z.string(),
 });
 
-export const networkSchema = z.object({ participants: z.array(participantSchema) });
+export const networkSchema = z.object({
+  /** The embedded DNS server that is authoritative for every participant's zone. */
+  dns: z.object({ host: z.string(), port: z.number() }),
+  /** Every participant's CA in one PEM file, so a client can verify any agent of the network. */
+  caBundle: z.string(),
+  participants: z.array(participantSchema),
+});
 export type NetworkJson = z.infer<typeof networkSchema>;
 export type ParticipantJson = z.infer<typeof participantSchema>;
 

@@ -5,7 +5,9 @@
  * needs goes to `<dir>/network.json`. State persists: starting again on the same dir keeps users,
  * flows and events (and the passwords in network.json).
  */
-import { mkdir, writeFile, rename, access } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { EmbeddedDnsServer } from '../dns/server/server.ts';
 import path from 'node:path';
 import { parseAgentConfig } from '../config/agent-config.ts';
 import type { RunningAgent } from '../agent/agent.ts';
@@ -15,7 +17,7 @@ import { createCertificateAuthority, issueServerCertificate } from '../tls/certi
 import { createLogger, fileDestination } from '../log/logger.ts';
 import { canonicalName } from '../core/names.ts';
 import type { NetworkJson, ParticipantJson } from './network-file.ts';
-export { DEFAULT_BASE_PORT, DEFAULT_DEV_DIR, DEFAULT_PARTICIPANTS } from './defaults.ts';
+export { DEFAULT_BASE_PORT, DEFAULT_DEV_DIR, DEFAULT_DNS_PORT, DEFAULT_PARTICIPANTS } from './defaults.ts';
 import { networkFile, readNetwork } from './network-file.ts';
 
 /** The generated user of the n-th participant. */
@@ -26,7 +28,23 @@ export interface DevNetworkOptions {
   readonly participants: readonly string[];
   /** Participant i listens on basePort + 2i (STARTTLS) and basePort + 2i + 1 (TLS); 0 picks free ports. */
   readonly basePort: number;
+  /** The embedded DNS server's port (UDP and TCP); 0 picks a free one. */
+  readonly dnsPort: number;
   readonly host?: string;
+}
+
+interface TsigKeyFile {
+  readonly name: string;
+  readonly secret: string;
+}
+
+/** A participant's TSIG key (HMAC-SHA256, 32 random octets), created once and kept in its dir. */
+async function ensureTsigKey(home: string, participant: string): Promise<TsigKeyFile> {
+  const file = path.join(home, 'tsig-key.json');
+  if (await exists(file)) return JSON.parse(await readFile(file, 'utf8')) as TsigKeyFile;
+  const key = { name: `eson-${participant}`, secret: randomBytes(32).toString('base64') };
+  await writeFile(file, `${JSON.stringify(key)}\n`, { mode: 0o600 });
+  return key;
 }
 
 export interface DevNetwork {
@@ -59,16 +77,34 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
   const host = options.host ?? '127.0.0.1';
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const previous = (await exists(networkFile(dir))) ? await readNetwork(dir).catch(() => undefined) : undefined;
+  const names = options.participants.map((p) => p.toLowerCase());
+  const homes = names.map((name) => path.join(dir, name));
+  for (const home of homes) await mkdir(home, { recursive: true, mode: 0o700 });
+  const keys = await Promise.all(names.map((name, i) => ensureTsigKey(homes[i] ?? dir, name)));
+
+  // One DNS server plays the Internet's DNS: authoritative for every zone, each zone writable
+  // only with its own participant's key. Its records persist in the network's dir.
+  const dns = new EmbeddedDnsServer({
+    host,
+    port: options.dnsPort,
+    stateFile: path.join(dir, 'dns-state.json'),
+    zones: names.map((name, i) => ({
+      name: `${name}.test`,
+      keys: [{ name: keys[i]?.name ?? '', algorithm: 'hmac-sha256', secret: keys[i]?.secret ?? '' }],
+    })),
+    log: createLogger({ level: 'info', name: 'dns', destination: fileDestination(path.join(dir, 'dns.log')) }),
+  });
+  const dnsAddress = await dns.start();
   const running: RunningAgent[] = [];
   const participants: ParticipantJson[] = [];
   try {
-    for (const [index, rawName] of options.participants.entries()) {
-      const name = rawName.toLowerCase();
+    for (const [index, name] of names.entries()) {
       const zone = canonicalName(`${name}.test`, 'participant');
       const namespace = `flows.${zone}`;
       const fqdn = `fnaa.${zone}`;
-      const home = path.join(dir, name);
-      await mkdir(home, { recursive: true, mode: 0o700 });
+      const home = homes[index] ?? dir;
+      const key = keys[index];
+      if (!key) throw new Error(`no TSIG key for ${name}`);
       const certs = await ensureCertificates(home, fqdn, host);
       const userName = USER_NAMES[index] ?? `${name}-user`;
       const password =
@@ -83,6 +119,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
         await registry.close();
       }
       const port = options.basePort === 0 ? 0 : options.basePort + 2 * index;
+      const dnsServer = `${dnsAddress.host}:${dnsAddress.port}`;
       const config = parseAgentConfig(
         {
           fqdn,
@@ -90,6 +127,11 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
           listen: { host, port, tlsPort: options.basePort === 0 ? 0 : port + 1 },
           tls: { keyFile: certs.key, certFile: certs.cert },
           namespaces: [{ name: namespace, owner: userName, description: `${name}'s flows` }],
+          dns: {
+            writer: { type: 'rfc2136', server: dnsServer, zone, key },
+            nameservers: [dnsServer],
+            addresses: [host],
+          },
         },
         home,
       );
@@ -108,9 +150,13 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     }
   } catch (error) {
     await Promise.all(running.map((a) => a.stop()));
+    await dns.stop();
     throw error;
   }
-  const network: NetworkJson = { participants };
+  const caBundle = path.join(dir, 'ca-bundle.pem');
+  const pems = await Promise.all(participants.map((p) => readFile(p.caFile, 'utf8')));
+  await writeFile(caBundle, pems.join(''));
+  const network: NetworkJson = { dns: { host: dnsAddress.host, port: dnsAddress.port }, caBundle, participants };
   const file = networkFile(dir);
   await writeFile(`${file}.tmp`, `${JSON.stringify(network, null, 2)}\n`, { mode: 0o600 });
   await rename(`${file}.tmp`, file);
@@ -119,6 +165,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     file,
     async stop() {
       await Promise.all(running.map((a) => a.stop()));
+      await dns.stop();
     },
   };
 }

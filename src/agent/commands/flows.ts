@@ -27,7 +27,16 @@ export const createFlowCommand: CommandHandler = async (args, ctx) => {
 
 export const describeFlowCommand: CommandHandler = async (args, ctx) => {
   expectArgs(args, 1, 1, 'DESCRIBE FLOW <flow>');
-  const { flow, queue } = await describeFlow(ctx.agent.deps, identityOf(ctx), first(args));
+  const { flow, queue, dns } = await describeFlow(ctx.agent.deps, identityOf(ctx), first(args));
+  // What DNS says, where the agent has a name service: registered, missing, other, unavailable.
+  const dnsLines = dns
+    ? [
+        formatPair('dns', dns.status),
+        ...(dns.agent ? [formatPair('dns-agent', dns.agent)] : []),
+        ...(dns.broker ? [formatPair('dns-broker', dns.broker)] : []),
+        ...(dns.detail ? [formatPair('dns-detail', dns.detail)] : []),
+      ]
+    : [];
   return done(
     reply(
       ReplyCode.Ok,
@@ -45,6 +54,7 @@ export const describeFlowCommand: CommandHandler = async (args, ctx) => {
       formatPair('updated', flow.updatedAt),
       formatPair('first', queue.firstPosition),
       formatPair('next', queue.nextPosition),
+      ...dnsLines,
       'OK',
     ),
   );

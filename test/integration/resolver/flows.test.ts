@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Rfc2136Writer } from '../../../src/dns/rfc2136-writer.ts';
+import { Rfc2136Writer } from '../../../src/adapters/dns/rfc2136/rfc2136-writer.ts';
 import { DnsResolveError, FlowResolveError } from '../../../src/dns/resolver/errors.ts';
 import { FlowResolver } from '../../../src/dns/resolver/flow-resolver.ts';
 import type { DnsResolverOptions } from '../../../src/dns/resolver/stub-resolver.ts';

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { queryDns } from '../../../src/dns/query-client.ts';
-import { Rfc2136Writer } from '../../../src/dns/rfc2136-writer.ts';
+import { Rfc2136Writer } from '../../../src/adapters/dns/rfc2136/rfc2136-writer.ts';
 import type { DnsResolveReason } from '../../../src/dns/resolver/errors.ts';
 import { DnsResolveError } from '../../../src/dns/resolver/errors.ts';
 import { FlowResolver } from '../../../src/dns/resolver/flow-resolver.ts';

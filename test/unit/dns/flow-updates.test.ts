@@ -9,7 +9,7 @@ import {
   unregisterFlowRequest,
   unregisterNamespaceRequest,
   updateFlowRequest,
-} from '../../../src/dns/flow-updates.ts';
+} from '../../../src/adapters/dns/rfc2136/flow-updates.ts';
 import { NO_ANSWER, rcodeOutcome } from '../../../src/dns/rcode-errors.ts';
 import { Rcode, typeName } from '../../../src/dns/wire/constants.ts';
 import type { UpdateOperation, UpdateRequest } from '../../../src/dns/wire/update.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EsonError } from '../../../src/core/errors.ts';
-import { registerFlowRequest, updateFlowRequest } from '../../../src/dns/flow-updates.ts';
+import { registerFlowRequest, updateFlowRequest } from '../../../src/adapters/dns/rfc2136/flow-updates.ts';
 import type { TsigKey, TsigVerification } from '../../../src/dns/tsig.ts';
 import { parseTsigKeyFile, signMessage, tsigKey, verifyMessage } from '../../../src/dns/tsig.ts';
 import { Rcode, RRType } from '../../../src/dns/wire/constants.ts';

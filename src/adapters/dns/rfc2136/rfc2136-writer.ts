@@ -13,30 +13,31 @@
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import type { ErrorKind } from '../core/errors.ts';
-import { EsonError, invalidArgument } from '../core/errors.ts';
-import { canonicalName } from '../core/names.ts';
-import type { FlowRegistration, NamespaceRegistration, NameServiceWriter } from '../ports/name-service.ts';
+import type { ErrorKind } from '../../../core/errors.ts';
+import { EsonError, invalidArgument } from '../../../core/errors.ts';
+import { canonicalName } from '../../../core/names.ts';
+import type { FlowRegistration, NamespaceRegistration, NameServiceWriter } from '../../../ports/name-service.ts';
 import {
+  registerAddressRequest,
   registerFlowRequest,
   registerNamespaceRequest,
   unregisterFlowRequest,
   unregisterNamespaceRequest,
   updateFlowRequest,
 } from './flow-updates.ts';
-import type { RcodeOutcome } from './rcode-errors.ts';
-import { NO_ANSWER, rcodeOutcome } from './rcode-errors.ts';
-import type { DnsServerAddress, Check } from './transport.ts';
-import { exchangeTcp, exchangeUdp, MAX_UDP_MESSAGE_OCTETS } from './transport.ts';
-import type { TsigKey } from './tsig.ts';
-import { signMessage, tsigKey, TSIG_ALGORITHM, verifyMessage } from './tsig.ts';
-import { Opcode, Rcode, RRType, rcodeName } from './wire/constants.ts';
-import { DnsWireError } from './wire/errors.ts';
-import { decodeMessage, encodeMessage } from './wire/message.ts';
-import { sameName } from './wire/name.ts';
-import { readEdns } from './wire/rdata/opt.ts';
-import type { UpdateRequest } from './wire/update.ts';
-import { updateMessage } from './wire/update.ts';
+import type { RcodeOutcome } from '../../../dns/rcode-errors.ts';
+import { NO_ANSWER, rcodeOutcome } from '../../../dns/rcode-errors.ts';
+import type { DnsServerAddress, Check } from '../../../dns/transport.ts';
+import { exchangeTcp, exchangeUdp, MAX_UDP_MESSAGE_OCTETS } from '../../../dns/transport.ts';
+import type { TsigKey } from '../../../dns/tsig.ts';
+import { signMessage, tsigKey, TSIG_ALGORITHM, verifyMessage } from '../../../dns/tsig.ts';
+import { Opcode, Rcode, RRType, rcodeName } from '../../../dns/wire/constants.ts';
+import { DnsWireError } from '../../../dns/wire/errors.ts';
+import { decodeMessage, encodeMessage } from '../../../dns/wire/message.ts';
+import { sameName } from '../../../dns/wire/name.ts';
+import { readEdns } from '../../../dns/wire/rdata/opt.ts';
+import type { UpdateRequest } from '../../../dns/wire/update.ts';
+import { updateMessage } from '../../../dns/wire/update.ts';
 
 export interface Rfc2136WriterOptions {
   /** the zone's primary server */
@@ -131,6 +132,11 @@ export class Rfc2136Writer implements NameServiceWriter {
 
   unregisterNamespace(r: NamespaceRegistration): Promise<void> {
     return this.#update(`namespace ${r.namespace}`, (id) => unregisterNamespaceRequest(this.#zone, r, id));
+  }
+
+  /** Replaces the A/AAAA records of a host of the zone (not part of the port: `eson dev` uses it). */
+  registerAddress(host: string, addresses: readonly string[], ttl: number): Promise<void> {
+    return this.#update(`host ${host}`, (id) => registerAddressRequest(this.#zone, host, addresses, ttl, id));
   }
 
   /** Waits for the updates under way; later calls fail. No socket outlives a call. */

@@ -16,17 +16,18 @@
  * including the agent's TXT "tls" that a registration without TLS lacks, so that an update that
  * turns TLS off removes it.
  */
-import { invalidArgument, invalidName } from '../core/errors.ts';
-import { flowRecords, flowServiceName, namespaceRecords } from '../core/fns-records.ts';
-import { isWithin } from '../core/names.ts';
-import type { FlowRegistration, NamespaceRegistration, ResourceRecord } from '../ports/name-service.ts';
-import { RRType } from './wire/constants.ts';
-import { DnsWireError } from './wire/errors.ts';
-import type { RecordValue, UpdateOperation, UpdateRequest } from './wire/update.ts';
-import type { RData } from './wire/record.ts';
-import { parseIpv4 } from './wire/rdata/a.ts';
-import { parseIpv6 } from './wire/rdata/aaaa.ts';
-import { txtStrings } from './wire/rdata/txt.ts';
+import { isIPv6 } from 'node:net';
+import { invalidArgument, invalidName } from '../../../core/errors.ts';
+import { flowRecords, flowServiceName, namespaceRecords } from '../../../core/fns-records.ts';
+import { isWithin } from '../../../core/names.ts';
+import type { FlowRegistration, NamespaceRegistration, ResourceRecord } from '../../../ports/name-service.ts';
+import { RRType } from '../../../dns/wire/constants.ts';
+import { DnsWireError } from '../../../dns/wire/errors.ts';
+import type { RecordValue, UpdateOperation, UpdateRequest } from '../../../dns/wire/update.ts';
+import type { RData } from '../../../dns/wire/record.ts';
+import { parseIpv4 } from '../../../dns/wire/rdata/a.ts';
+import { parseIpv6 } from '../../../dns/wire/rdata/aaaa.ts';
+import { txtStrings } from '../../../dns/wire/rdata/txt.ts';
 
 const asciiLower = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
@@ -141,4 +142,34 @@ export function unregisterNamespaceRequest(
   const records = namespaceRecords(r);
   checkZone(zone, records);
   return { id, zone, prerequisites: [], updates: deletions(namespaceLayout(r)) };
+}
+
+/**
+ * The address records of a host in the zone (the agent's own name in `eson dev`): replaces the
+ * host's A and AAAA RRsets with `addresses`.
+ */
+export function registerAddressRequest(
+  zone: string,
+  host: string,
+  addresses: readonly string[],
+  ttl: number,
+  id: number,
+): UpdateRequest {
+  const records: ResourceRecord[] = addresses.map((address) => ({
+    name: host,
+    ttl,
+    type: isIPv6(address) ? 'AAAA' : 'A',
+    address,
+  }));
+  checkZone(zone, records);
+  return {
+    id,
+    zone,
+    prerequisites: [],
+    updates: [
+      { kind: 'delete-rrset', name: host, type: RRType.A },
+      { kind: 'delete-rrset', name: host, type: RRType.AAAA },
+      ...additions(records),
+    ],
+  };
 }
