@@ -440,6 +440,8 @@ export class Connection implements SessionView {
     this.state = 'tls';
     const plain = this.socket;
     this.detach(plain);
+    // The TLS socket inherits this: a FIN during the handshake closes it, as on the implicit-TLS port.
+    plain.allowHalfOpen = false;
     const secure = new TLSSocket(plain, { isServer: true, secureContext: context });
     this.socket = secure;
     const timer = setTimeout(() => {
@@ -451,6 +453,7 @@ export class Connection implements SessionView {
       clearTimeout(timer);
       // RFC 3207 §4.2: the session starts over; no greeting, the client sends HELLO again.
       this.secure = true;
+      secure.allowHalfOpen = true;
       this.who = undefined;
       this.unknownCommands = 0;
       this.unauthenticatedCommands = 0;

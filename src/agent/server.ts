@@ -59,7 +59,8 @@ export class AgentServer {
   async start(): Promise<ListeningAddresses> {
     const { host } = this.options;
     // allowHalfOpen: a client that sends its commands and then its FIN still gets every reply
-    // (the session ends the connection itself once it has answered them).
+    // (the session ends the connection itself once it has answered them). TLS sockets get it once
+    // their handshake is done: before, a client's FIN must still close them.
     this.plainServer = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) =>
       this.accept(socket, false),
     );
@@ -73,14 +74,11 @@ export class AgentServer {
         cert: material?.cert,
         handshakeTimeout: this.agent.limits.tlsHandshakeTimeoutMs,
         minVersion: 'TLSv1.2',
-        allowHalfOpen: true,
       });
       this.tlsServer.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket, true));
-      this.tlsServer.on('tlsClientError', (error, socket) => {
-        this.agent.log.debug({ err: error.message }, 'TLS client error');
-        // Half-open sockets are allowed: one whose handshake failed must be closed here.
-        socket.destroy();
-      });
+      this.tlsServer.on('tlsClientError', (error) =>
+        this.agent.log.debug({ err: error.message }, 'TLS client error'),
+      );
       this.tlsServer.listen(this.options.tlsPort, host);
       await once(this.tlsServer, 'listening');
       tlsPort = (this.tlsServer.address() as net.AddressInfo).port;
@@ -102,6 +100,7 @@ export class AgentServer {
       return;
     }
     this.perAddress.set(address, fromAddress + 1);
+    socket.allowHalfOpen = true;
     const connection = new Connection(socket, {
       id: `${this.idPrefix}-${(++this.sequence).toString(36)}`,
       agent: this.agent,

@@ -24,6 +24,7 @@ export function buildProgram(): Command {
     .option('--servername <fqdn>', 'name to verify the agent certificate against')
     .option('--user <name>', 'user name (password from ESON_PASSWORD or the saved login)')
     .option('--anonymous', 'authenticate anonymously (public flows only)')
+    .option('--nameserver <host:port>', 'DNS server to find agents through (default: the saved login, else the system)')
     .showHelpAfterError()
     .exitOverride();
 
@@ -123,6 +124,14 @@ export function buildProgram(): Command {
     .action(async (flow: string, _o, cmd: Command) => {
       const { read } = await import('./commands/read.ts');
       await read(flow, cmd.optsWithGlobals(), out(cmd));
+    });
+
+  program
+    .command('resolve <flow>')
+    .description('resolve a flow:// URI through DNS: its agent and its broker')
+    .action(async (flow: string, _o, cmd: Command) => {
+      const { resolve } = await import('./commands/resolve.ts');
+      await resolve(flow, globals(cmd), out(cmd));
     });
 
   program

@@ -19,6 +19,8 @@ export const profileSchema = z
     mechanism: z.enum(['SCRAM-SHA-256', 'PLAIN', 'ANONYMOUS']),
     user: z.string().optional(),
     password: z.string().optional(),
+    /** host:port of the DNS server to find agents through (eson dev's embedded one) */
+    nameserver: z.string().optional(),
   })
   .strict();
 

@@ -15,13 +15,14 @@ export interface GlobalOptions {
   servername?: string;
   user?: string;
   anonymous?: boolean;
+  nameserver?: string;
 }
 
-export function parseHostPort(value: string): { host: string; port: number } {
+export function parseHostPort(value: string, flag = '--agent'): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
   const port = Number(m?.[2]);
   if (!m?.[1] || !(port > 0 && port < 65536)) {
-    throw new CliError(`--agent must be host:port, not "${value}"`, ExitCode.Usage);
+    throw new CliError(`${flag} must be host:port, not "${value}"`, ExitCode.Usage);
   }
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
@@ -50,6 +51,43 @@ export async function resolveProfile(options: GlobalOptions): Promise<Profile> {
   if (user) profile.user = user;
   const password = process.env['ESON_PASSWORD'] ?? (options.user && options.user !== base?.user ? undefined : base?.password);
   if (password !== undefined) profile.password = password;
+  const nameserver = options.nameserver ?? base?.nameserver;
+  if (nameserver) profile.nameserver = nameserver;
+  return profile;
+}
+
+/**
+ * The profile to reach the agent serving `target` (a flow or namespace): found through DNS when a
+ * nameserver is known (flag or login) or when there is no login, unless --agent names one. The
+ * saved credentials go to the agent the login was made for; any other agent gets ANONYMOUS,
+ * which reads public flows, unless --user is given.
+ */
+export async function profileFor(options: GlobalOptions, target: string): Promise<Profile> {
+  if (options.agent) return resolveProfile(options);
+  const saved = await loadProfile().catch(() => undefined);
+  const nameserver = options.nameserver ?? saved?.nameserver;
+  if (saved && !nameserver) return resolveProfile(options);
+  const { discoverAgent } = await import('./discovery.ts');
+  const found = await discoverAgent(target, nameserver);
+  const base = saved ? await resolveProfile(options) : undefined;
+  const ours = base !== undefined && (base.servername ?? base.host) === found.fqdn;
+  const profile: Profile = {
+    host: found.address,
+    port: found.port,
+    // "tls" in the agent's TXT: TLS from the first byte; otherwise STARTTLS, never silent plaintext.
+    tls: options.tls ? parseTlsMode(options.tls) : found.tls ? 'implicit' : 'starttls',
+    servername: found.fqdn,
+    mechanism: options.anonymous || (!ours && !options.user) ? 'ANONYMOUS' : (base?.mechanism ?? 'SCRAM-SHA-256'),
+  };
+  const ca = options.ca ?? base?.ca;
+  if (ca) profile.ca = ca;
+  if (profile.mechanism !== 'ANONYMOUS') {
+    const user = options.user ?? base?.user;
+    if (user) profile.user = user;
+    const password = process.env['ESON_PASSWORD'] ?? (ours ? base?.password : undefined);
+    if (password !== undefined) profile.password = password;
+  }
+  if (nameserver) profile.nameserver = nameserver;
   return profile;
 }
 
@@ -93,9 +131,16 @@ function required(value: string | undefined, message: string): string {
   return value;
 }
 
-/** Runs `fn` in an authenticated session and always says QUIT. */
-export async function withSession<T>(options: GlobalOptions, fn: (client: FnapClient) => Promise<T>): Promise<T> {
-  const client = await openSession(await resolveProfile(options));
+/**
+ * Runs `fn` in an authenticated session and always says QUIT. With `target` (the flow or namespace
+ * the command names) the agent may be found through DNS (profileFor).
+ */
+export async function withSession<T>(
+  options: GlobalOptions,
+  fn: (client: FnapClient) => Promise<T>,
+  target?: string,
+): Promise<T> {
+  const client = await openSession(target ? await profileFor(options, target) : await resolveProfile(options));
   try {
     return await fn(client);
   } finally {

@@ -155,7 +155,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
   }
   const caBundle = path.join(dir, 'ca-bundle.pem');
   const pems = await Promise.all(participants.map((p) => readFile(p.caFile, 'utf8')));
-  await writeFile(caBundle, pems.join(''));
+  await writeFile(caBundle, pems.map((pem) => `${pem.trimEnd()}\n`).join(''));
   const network: NetworkJson = { dns: { host: dnsAddress.host, port: dnsAddress.port }, caBundle, participants };
   const file = networkFile(dir);
   await writeFile(`${file}.tmp`, `${JSON.stringify(network, null, 2)}\n`, { mode: 0o600 });

@@ -27,24 +27,24 @@ function flowPairs(options: FlowOptions): string[] {
 }
 
 export async function createFlow(name: string, options: FlowOptions & GlobalOptions, out: Output): Promise<void> {
-  const r = await withSession(options, (c) => c.command(['CREATE FLOW', name, ...flowPairs(options)].join(' ')));
+  const r = await withSession(options, (c) => c.command(['CREATE FLOW', name, ...flowPairs(options)].join(' ')), name);
   out.result(r.lines[0] ?? '', { flow: name.toLowerCase().replace(/^flow:\/\//, ''), created: true });
 }
 
 export async function updateFlow(name: string, options: FlowOptions & GlobalOptions, out: Output): Promise<void> {
   const pairs = flowPairs(options);
   if (pairs.length === 0) throw new CliError('nothing to update: pass --visibility or --description', ExitCode.Usage);
-  const r = await withSession(options, (c) => c.command(['UPDATE FLOW', name, ...pairs].join(' ')));
+  const r = await withSession(options, (c) => c.command(['UPDATE FLOW', name, ...pairs].join(' ')), name);
   out.result(r.lines[0] ?? '', { flow: name.toLowerCase().replace(/^flow:\/\//, ''), updated: true });
 }
 
 export async function deleteFlow(name: string, options: GlobalOptions, out: Output): Promise<void> {
-  const r = await withSession(options, (c) => c.command(`DELETE FLOW ${name}`));
+  const r = await withSession(options, (c) => c.command(`DELETE FLOW ${name}`), name);
   out.result(r.lines[0] ?? '', { flow: name.toLowerCase().replace(/^flow:\/\//, ''), deleted: true });
 }
 
 export async function describeFlow(name: string, options: GlobalOptions, out: Output): Promise<void> {
-  const r = await withSession(options, (c) => c.command(`DESCRIBE FLOW ${name}`));
+  const r = await withSession(options, (c) => c.command(`DESCRIBE FLOW ${name}`), name);
   const body = FnapClient.body(r);
   out.result(
     Object.entries(body).map(([k, v]) => `${k.padEnd(12)} ${v}`),
@@ -53,7 +53,11 @@ export async function describeFlow(name: string, options: GlobalOptions, out: Ou
 }
 
 export async function getFlows(namespace: string | undefined, options: GlobalOptions, out: Output): Promise<void> {
-  const r = await withSession(options, (c) => c.command(namespace ? `LIST FLOWS ${namespace}` : 'LIST FLOWS'));
+  const r = await withSession(
+    options,
+    (c) => c.command(namespace ? `LIST FLOWS ${namespace}` : 'LIST FLOWS'),
+    namespace,
+  );
   const items = r.lines.slice(0, -1).map(parseListItem);
   out.result(
     items.length === 0

@@ -40,7 +40,9 @@ async function devProfile(participant: string, dir: string): Promise<Profile> {
     host: p.agent.host,
     port: p.agent.tlsPort,
     tls: 'implicit',
-    ca: p.caFile,
+    // Every participant's CA, so that agents found through DNS can be verified too.
+    ca: network.caBundle,
+    nameserver: `${network.dns.host}:${network.dns.port}`,
     servername: p.agent.fqdn,
     mechanism: 'SCRAM-SHA-256',
     user: user.name,

@@ -6,17 +6,17 @@ import { withSession } from '../session.ts';
 import { parseListItem } from './list.ts';
 
 export async function createNamespace(name: string, options: GlobalOptions, out: Output): Promise<void> {
-  const r = await withSession(options, (c) => c.command(`CREATE NAMESPACE ${name}`));
+  const r = await withSession(options, (c) => c.command(`CREATE NAMESPACE ${name}`), name);
   out.result(r.lines[0] ?? '', { namespace: name.toLowerCase(), created: true });
 }
 
 export async function deleteNamespace(name: string, options: GlobalOptions, out: Output): Promise<void> {
-  const r = await withSession(options, (c) => c.command(`DELETE NAMESPACE ${name}`));
+  const r = await withSession(options, (c) => c.command(`DELETE NAMESPACE ${name}`), name);
   out.result(r.lines[0] ?? '', { namespace: name.toLowerCase(), deleted: true });
 }
 
 export async function describeNamespace(name: string, options: GlobalOptions, out: Output): Promise<void> {
-  const r = await withSession(options, (c) => c.command(`DESCRIBE NAMESPACE ${name}`));
+  const r = await withSession(options, (c) => c.command(`DESCRIBE NAMESPACE ${name}`), name);
   const body = FnapClient.body(r);
   out.result(
     Object.entries(body).map(([k, v]) => `${k.padEnd(12)} ${v}`),

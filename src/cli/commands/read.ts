@@ -48,5 +48,5 @@ export async function read(flow: string, options: ReadOptions, out: Output, sign
       // "committed" reads advance the identity's position on the agent; others go on from next.
       if (position !== 'committed') position = next;
     }
-  });
+  }, flow);
 }

@@ -69,7 +69,7 @@ export async function write(
       }
     }
     await send(client, batch);
-  });
+  }, flow);
   if (accepted === 0 && data.length === 0) throw new CliError('no events on standard input', ExitCode.Usage);
   out.result(`${accepted} events written to ${flow}`, { flow, accepted, next });
 }

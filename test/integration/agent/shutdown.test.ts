@@ -5,6 +5,8 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import tls from 'node:tls';
 import type { TestAgent } from '../../support/agent-harness.ts';
 import { FQDN, NAMESPACE, startTestAgent } from '../../support/agent-harness.ts';
 import { RawClient } from '../../support/raw-client.ts';
@@ -73,6 +75,24 @@ describe('graceful shutdown', () => {
     assert.deepEqual(events.events, [event(0), event(1)]);
     await writeEvents(c, flow, [event(2)]);
     c.close();
+  });
+
+  it('is not held up by clients that gave up during a TLS handshake', async () => {
+    const t = await startTestAgent({ limits: { tlsHandshakeTimeoutMs: 60_000 } });
+    agents.push(t);
+    // A client that rejects the agent's certificate (wrong name) drops out of the handshake, on
+    // the implicit-TLS port and after STARTTLS.
+    const wrongName = { ca: t.ca, servername: 'fnaa.elsewhere.test' };
+    const implicit = tls.connect({ host: '127.0.0.1', port: t.tlsPort, ...wrongName });
+    await once(implicit, 'error');
+    const c = await RawClient.open(t.port);
+    expectReply(await c.command('STARTTLS'), 220);
+    const upgraded = tls.connect({ socket: c.socket, ...wrongName });
+    await once(upgraded, 'error');
+    await eventually(() => t.agent.server.sessionCount === 0, 'the agent closed the failed session');
+    const started = Date.now();
+    await t.stop();
+    assert.ok(Date.now() - started < 20_000, `stop() took ${Date.now() - started} ms`);
   });
 
   it('refuses new connections once stopping', async () => {

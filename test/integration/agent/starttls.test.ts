@@ -84,6 +84,17 @@ describe('STARTTLS', () => {
     await assertServes(t);
   });
 
+  it('answers every command of a client that half-closes after STARTTLS and its commands', async () => {
+    const c = await RawClient.open(t.port);
+    expectReply(await c.command('STARTTLS'), 220);
+    await c.upgrade(t.ca);
+    c.socket.end(`AUTHENTICATE PLAIN ${plainResponse('bob', USERS.bob)}\r\nLIST NAMESPACES\r\nQUIT\r\n`);
+    expectReply(await c.reply(), 235, 'authenticated as bob');
+    expectReply(await c.reply(), 250, 'namespaces');
+    expectReply(await c.reply(), 221, `${FQDN} closing`);
+    await closedByAgent(c);
+  });
+
   it('survives a client that sends garbage instead of a TLS handshake', async () => {
     const c = await RawClient.open(t.port);
     expectReply(await c.command('STARTTLS'), 220);
