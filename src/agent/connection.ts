@@ -177,6 +177,7 @@ export class Connection implements SessionView {
   }
 
   private readonly onIdle = (): void => {
+    if (this.closed) return;
     // A long poll (READ FLOW ... WAIT) is not idleness: its end rearms the timer.
     if (this.pumping && this.mode.kind === 'command') {
       this.idleTimer.refresh();
