@@ -109,8 +109,12 @@ async function createFlowLocked(deps: CoreDeps, user: string, name: string, opti
   try {
     await deps.registry.createFlow(record);
   } catch (error) {
-    if (registration) await registration.writer.unregisterFlow(registration.records).catch(() => undefined);
-    await dropQueue();
+    // 'exists': a concurrent creation (another process on the same registry) won the race; the
+    // queue and records are that flow's now, so they stay.
+    if (!isEsonError(error) || error.kind !== 'exists') {
+      if (registration) await registration.writer.unregisterFlow(registration.records).catch(() => undefined);
+      await dropQueue();
+    }
     throw error;
   }
   return record;
