@@ -8,6 +8,7 @@ import type { Reply } from '../protocol/reply.ts';
 import type { SaslServerMechanism } from '../auth/sasl/mechanism.ts';
 import type { AgentLimits } from './limits.ts';
 import type { Logger } from '../log/logger.ts';
+import type { LineFault } from '../protocol/line-framer.ts';
 
 /** Read-only facts about the session a command runs in. */
 export interface SessionView {
@@ -41,8 +42,8 @@ export interface CommandContext {
 export interface DataSink {
   /** Takes one line; returns false once the batch is refused (the rest is read and dropped). */
   line(text: string): boolean;
-  /** Tells the sink a line was over the event size limit. */
-  oversized(): void;
+  /** Tells the sink a line could not be framed (over the event size limit, NUL, bare CR, bad UTF-8). */
+  fault(fault: LineFault): void;
   /** Called at the final "."; stores the batch (all or nothing) and answers. */
   finish(): Promise<Reply>;
 }

@@ -347,7 +347,7 @@ export class Connection implements SessionView {
   private async processData(sink: DataSink, item: FramedItem): Promise<void> {
     if (item.kind === 'fault') {
       // Inside a batch every fault is the event's fault: the batch is refused at ".".
-      sink.oversized();
+      sink.fault(item.fault);
       return;
     }
     const text = item.text;

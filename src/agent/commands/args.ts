@@ -13,8 +13,12 @@ export function first(args: readonly string[]): string {
 }
 
 export function parseCount(value: string, name: string, min: number, max: number): number {
-  if (!/^\d{1,15}$/.test(value)) throw invalidArgument(`${name} must be a whole number, not "${value}"`);
-  const n = Number(value);
-  if (n < min || n > max) throw invalidArgument(`${name} must be between ${min} and ${max}, not ${n}`);
-  return n;
+  // Up to 16 digits: positions reach 2^53 - 1 (docs/fnap.md §3.6); larger values fail the bound below.
+  if (!/^\d{1,16}$/.test(value)) throw invalidArgument(`${name} must be a whole number, not "${value}"`);
+  // Compared exactly: past 2^53 a Number would round (9999999999999999 reads as 1e16).
+  const exact = BigInt(value);
+  if (exact < BigInt(min) || exact > BigInt(max)) {
+    throw invalidArgument(`${name} must be between ${min} and ${max}, not ${exact}`);
+  }
+  return Number(exact);
 }

@@ -13,6 +13,7 @@ import type { FlowRecord } from '../../ports/registry.ts';
 import { parseEventJson } from '../../events/cloudevent.ts';
 import { replyForError } from '../../protocol/error-replies.ts';
 import type { AgentLimits } from '../limits.ts';
+import type { LineFault } from '../../protocol/line-framer.ts';
 import { expectArgs, first } from './args.ts';
 import { identityOf } from './namespaces.ts';
 
@@ -48,9 +49,16 @@ export class EventBatch implements DataSink {
     return true;
   }
 
-  oversized(): void {
+  fault(fault: LineFault): void {
     this.lineNumber++;
-    if (!this.refusal) this.refuse(`line ${this.lineNumber}: event exceeds ${this.limits.maxEventOctets} octets`);
+    if (this.refusal) return;
+    const why: Record<LineFault, string> = {
+      'too-long': `event exceeds ${this.limits.maxEventOctets} octets`,
+      nul: 'event holds a NUL byte',
+      'bare-cr': 'event holds a bare CR',
+      'invalid-utf8': 'event is not valid UTF-8',
+    };
+    this.refuse(`line ${this.lineNumber}: ${why[fault]}`);
   }
 
   async finish(): Promise<Reply> {

@@ -14,7 +14,7 @@ import { assertReply, commandFixture, exec, execReply, run } from './helpers.ts'
 const ORDERS = `orders.${SERVED}`;
 const NEWS = `news.${SERVED}`;
 
-/** Stands for a line over maxEventOctets, which the connection reports with oversized(). */
+/** Stands for a line over maxEventOctets, which the connection reports with fault('too-long'). */
 const OVERSIZED = '<oversized>';
 
 /** Feeds `lines` to a new batch on ORDERS; returns what line() answered and the final reply. */
@@ -28,7 +28,7 @@ async function batch(
   const accepted: boolean[] = [];
   for (const line of lines) {
     if (line === OVERSIZED) {
-      sink.oversized();
+      sink.fault('too-long');
       accepted.push(false);
     } else accepted.push(sink.line(line));
   }
@@ -129,7 +129,7 @@ describe('EventBatch', () => {
     const f = await commandFixture(t);
     const flow = await createFlow(f.deps, alice, ORDERS);
     const sink = new EventBatch(f.deps, flow, DEFAULT_LIMITS);
-    sink.oversized();
+    sink.fault('too-long');
     assert.equal(sink.line('bad'), false);
     assertReply(await sink.finish(), 554, /^line 1: event exceeds/);
   });
