@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.ts';
 import { createLogger } from '../log/logger.ts';
 import type { Broker } from '../ports/broker.ts';
 import { SqliteRegistry } from '../adapters/registry/sqlite/sqlite-registry.ts';
+import { CachedRegistry } from '../adapters/registry/cached-registry.ts';
 import { EmbeddedBroker } from '../adapters/broker/embedded/embedded-broker.ts';
 import { SASL_MECHANISMS } from '../auth/sasl/registry.ts';
 import type { AgentEndpoint } from '../ports/name-service.ts';
@@ -56,7 +57,7 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
     // Filled in once the listeners have their ports (the broker endpoint and the DNS records
     // advertise them); no command runs before start() returns.
     const deps: { -readonly [K in keyof CoreDeps]: CoreDeps[K] } = {
-      registry,
+      registry: new CachedRegistry(registry),
       brokers,
       defaultBroker: config.brokers.default,
       now: () => new Date(),

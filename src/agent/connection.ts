@@ -28,6 +28,8 @@ import { COMMANDS, NOT_YET_SUPPORTED } from './commands/index.ts';
 
 /** Lines framed but not yet executed; past this the socket stops reading (backpressure). */
 export const MAX_QUEUED_LINES = 256;
+/** Gathered reply text past which it is written at once rather than at the end of the turn. */
+export const OUTBOX_FLUSH_OCTETS = 64 * 1024;
 
 type Mode =
   | { readonly kind: 'command' }
@@ -69,6 +71,9 @@ export class Connection implements SessionView {
   private pumping = false;
   private shuttingDown = false;
   private closed = false;
+  /** Replies gathered for one socket write (see write()). */
+  private outbox = '';
+  private flushScheduled = false;
   /** The socket has closed and the server has been told. */
   private ended = false;
   /** The client has half-closed: no more input; the session ends once the queued lines are answered. */
@@ -172,6 +177,7 @@ export class Connection implements SessionView {
     // A WRITE FLOW batch still open stores nothing, as when the connection is lost.
     this.closed = true;
     this.state = 'closing';
+    this.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 5_000).unref();
   }
@@ -434,6 +440,8 @@ export class Connection implements SessionView {
     const context = this.options.secureContext;
     if (!context) return this.send(reply(ReplyCode.UnknownCommand, 'STARTTLS not offered'));
     await this.send(reply(ReplyCode.ReadyForTls, 'ready to start TLS'));
+    // The 220 must be on the wire before the socket changes hands.
+    this.flush();
     if (this.closed) return;
     // Bytes pipelined behind STARTTLS were sent in the clear before the handshake: never run them.
     this.queue.length = 0;
@@ -473,8 +481,33 @@ export class Connection implements SessionView {
     if (!this.write(r)) await this.drained();
   }
 
+  /**
+   * Replies written in one turn of the event loop leave in one socket write (a pipelined batch of
+   * commands costs one syscall and one string conversion, not one per reply); a command that
+   * waits (a long poll, a slow broker) yields the turn, so the replies before it are not held back.
+   * Returns false when the socket's buffer is full: the caller waits for 'drain'.
+   */
   private write(r: Reply): boolean {
-    return this.socket.write(formatReply(r));
+    this.outbox += formatReply(r);
+    if (this.outbox.length >= OUTBOX_FLUSH_OCTETS) return this.flush();
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.scheduledFlush);
+    }
+    return true;
+  }
+
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  /** Hands the gathered replies to the socket; false when its buffer is full. */
+  private flush(): boolean {
+    if (this.outbox.length === 0 || this.socket.destroyed) return true;
+    const text = this.outbox;
+    this.outbox = '';
+    return this.socket.write(text);
   }
 
   private drained(): Promise<void> {
@@ -493,6 +526,7 @@ export class Connection implements SessionView {
     if (this.closed) return;
     this.closed = true;
     this.state = 'closing';
+    this.flush();
     this.socket.end(formatReply(r));
     // A peer that never reads must not hold the socket open forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();

@@ -8,7 +8,8 @@ import { lockFor } from './keyed-lock.ts';
 import type { FlowPatch, FlowRecord, NamespaceRecord, Visibility } from '../ports/registry.ts';
 import { mayManageFlow, mayReadFlow, ownsNamespace, requireUser } from './access.ts';
 import { EsonError, exists, forbidden, invalidArgument, invalidName, isEsonError, notFound, unavailable } from './errors.ts';
-import { parentName, parseFlowName, parseNamespaceName } from './names.ts';
+import { MAX_NAME_OCTETS, parentName, parseFlowName, parseNamespaceName } from './names.ts';
+import { queueServiceName } from './fns-records.ts';
 
 export interface CreateFlowOptions {
   readonly broker?: string | undefined;
@@ -71,6 +72,7 @@ async function createFlowLocked(deps: CoreDeps, user: string, name: string, opti
   if (!(await ownsNamespace(deps.registry, user, namespace.name))) {
     throw forbidden(`not permitted: ${user} does not own namespace ${namespace.name}`);
   }
+  if (deps.nameService) checkPublishable(name);
   const brokerType = options.broker ?? deps.defaultBroker;
   const broker = brokerFor(deps, brokerType);
   const now = deps.now().toISOString();
@@ -118,6 +120,22 @@ async function createFlowLocked(deps: CoreDeps, user: string, name: string, opti
     throw error;
   }
   return record;
+}
+
+/**
+ * A flow this agent publishes must fit in DNS: its longest record name is `_queue._flow._tcp.<flow>`,
+ * at most 253 octets, so the flow name holds at most 235. Refused as an invalid name (553) before
+ * anything is created, not as a DNS failure (451) that no retry can cure.
+ */
+function checkPublishable(name: string): void {
+  const longest = queueServiceName(name);
+  const octets = Buffer.byteLength(longest, 'utf8');
+  if (octets > MAX_NAME_OCTETS) {
+    const most = MAX_NAME_OCTETS - (octets - Buffer.byteLength(name, 'utf8'));
+    throw invalidName(
+      `flow ${name} is too long to publish in DNS: ${longest.slice(0, 32)}... would be ${octets} octets, over ${MAX_NAME_OCTETS} (a flow name holds at most ${most})`,
+    );
+  }
 }
 
 /** The records of a flow served by this agent, or undefined when the agent has no name service. */

@@ -4,7 +4,8 @@ import type { Identity } from './identity.ts';
 import type { NamespaceRecord } from '../ports/registry.ts';
 import { ownsNamespace, requireUser } from './access.ts';
 import { exists, forbidden, invalidName, notFound, unavailable } from './errors.ts';
-import { isWithin, parentName, parseNamespaceName } from './names.ts';
+import { flowServiceName } from './fns-records.ts';
+import { isWithin, MAX_NAME_OCTETS, parentName, parseNamespaceName } from './names.ts';
 
 /** The nearest existing namespace strictly above `name`, if any. */
 export async function nearestAncestor(deps: CoreDeps, name: string): Promise<NamespaceRecord | undefined> {
@@ -43,6 +44,15 @@ export async function createNamespace(deps: CoreDeps, identity: Identity, input:
   };
   const ns = deps.nameService;
   if (ns) {
+    // Its records live at `_flow._tcp.<namespace>`: a name DNS cannot hold is a bad name (553), not
+    // a DNS failure (451) that no retry can cure.
+    const service = flowServiceName(name);
+    const octets = Buffer.byteLength(service, 'utf8');
+    if (octets > MAX_NAME_OCTETS) {
+      throw invalidName(
+        `namespace ${name} is too long to publish in DNS: ${service.slice(0, 32)}... would be ${octets} octets, over ${MAX_NAME_OCTETS}`,
+      );
+    }
     await viaDnsForNamespace(`registration of namespace ${name}`, () =>
       ns.writer.registerNamespace({ namespace: name, agent: ns.agent, ttl: ns.ttl }),
     );
