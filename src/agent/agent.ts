@@ -91,7 +91,11 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
       deps.nameService = nameService;
       await nameService.registerOwnAddresses(config.fqdn);
       for (const ns of config.namespaces) {
-        await nameService.writer.registerNamespace({ namespace: ns.name, agent: advertised, ttl: nameService.ttl });
+        await nameService.writer.registerNamespace({
+          namespace: ns.name,
+          agent: advertised,
+          ttl: nameService.ttl,
+        });
       }
     }
     // The embedded broker is read through the agent itself (READ FLOW), so its endpoint is the

@@ -2,7 +2,15 @@
  * SCRAM-SHA-256 credentials (RFC 5802 §3, RFC 7677): what an agent stores instead of a password,
  * and the primitives that the SCRAM server, the SCRAM client and SASL PLAIN share.
  */
-import { createHash, createHmac, createSecretKey, pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  pbkdf2,
+  pbkdf2Sync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import { invalidArgument } from '../core/errors.ts';
 import type { ScramCredential } from '../ports/registry.ts';

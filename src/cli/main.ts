@@ -24,7 +24,10 @@ export function buildProgram(): Command {
     .option('--servername <fqdn>', 'name to verify the agent certificate against')
     .option('--user <name>', 'user name (password from ESON_PASSWORD or the saved login)')
     .option('--anonymous', 'authenticate anonymously (public flows only)')
-    .option('--nameserver <host:port>', 'DNS server to find agents through (default: the saved login, else the system)')
+    .option(
+      '--nameserver <host:port>',
+      'DNS server to find agents through (default: the saved login, else the system)',
+    )
     .showHelpAfterError()
     .exitOverride();
 
@@ -211,7 +214,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const code = error instanceof CliError ? error.exitCode : exitCodeFor(error);
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`eson: ${message}\n`);
-    if (code === ExitCode.Internal && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (code === ExitCode.Internal && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`);
     return code;
   }
 }

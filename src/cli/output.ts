@@ -5,7 +5,10 @@ export interface Output {
   result(human: string | readonly string[], data: unknown): void;
 }
 
-export function createOutput(json: boolean, write: (text: string) => void = (t) => process.stdout.write(t)): Output {
+export function createOutput(
+  json: boolean,
+  write: (text: string) => void = (t) => process.stdout.write(t),
+): Output {
   return {
     json,
     result(human, data) {

@@ -82,7 +82,12 @@ export class FnapClient {
     const timeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const socket =
       options.tls === 'implicit'
-        ? tls.connect({ host: options.host, port: options.port, ca: options.ca, servername: options.servername ?? options.host })
+        ? tls.connect({
+            host: options.host,
+            port: options.port,
+            ca: options.ca,
+            servername: options.servername ?? options.host,
+          })
         : net.connect({ host: options.host, port: options.port });
     socket.setNoDelay(true);
     const client = new FnapClient(socket, options);
@@ -146,7 +151,10 @@ export class FnapClient {
     const caps = new Map<string, string>();
     for (const line of r.lines.slice(1)) {
       const space = line.indexOf(' ');
-      caps.set((space < 0 ? line : line.slice(0, space)).toUpperCase(), space < 0 ? '' : line.slice(space + 1));
+      caps.set(
+        (space < 0 ? line : line.slice(0, space)).toUpperCase(),
+        space < 0 ? '' : line.slice(space + 1),
+      );
     }
     this.capabilities = caps;
     return r;
@@ -164,7 +172,11 @@ export class FnapClient {
     this.socket = secure;
     this.framer = new LineFramer(() => MAX_REPLY_LINE_OCTETS);
     this.listen(secure);
-    await withTimeout(once(secure, 'secureConnect').then(() => undefined), this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'TLS handshake');
+    await withTimeout(
+      once(secure, 'secureConnect').then(() => undefined),
+      this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      'TLS handshake',
+    );
     await this.hello();
   }
 
@@ -172,15 +184,22 @@ export class FnapClient {
   async authenticate(credentials: Credentials): Promise<FnapReply> {
     switch (credentials.mechanism) {
       case 'ANONYMOUS':
-        return this.command(`AUTHENTICATE ANONYMOUS ${anonymousInitialResponse('eson').toString('base64')}`, { expect: 235 });
+        return this.command(`AUTHENTICATE ANONYMOUS ${anonymousInitialResponse('eson').toString('base64')}`, {
+          expect: 235,
+        });
       case 'PLAIN':
         return this.command(
           `AUTHENTICATE PLAIN ${plainInitialResponse(required(credentials.user, 'user'), required(credentials.password, 'password')).toString('base64')}`,
           { expect: 235 },
         );
       case 'SCRAM-SHA-256': {
-        const scram = createScramClient(required(credentials.user, 'user'), required(credentials.password, 'password'));
-        const first = await this.command(`AUTHENTICATE SCRAM-SHA-256 ${scram.first().toString('base64')}`, { expect: 334 });
+        const scram = createScramClient(
+          required(credentials.user, 'user'),
+          required(credentials.password, 'password'),
+        );
+        const first = await this.command(`AUTHENTICATE SCRAM-SHA-256 ${scram.first().toString('base64')}`, {
+          expect: 334,
+        });
         const serverFirst = decodeBase64Strict(first.lines[0] ?? '');
         const final = await this.command(scram.final(serverFirst).toString('base64'), { expect: 334 });
         scram.verifyServer(decodeBase64Strict(final.lines[0] ?? ''));
@@ -248,7 +267,10 @@ export class FnapClient {
     for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
   }
 
-  private next(what: string, timeoutMs = this.options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS): Promise<FnapReply> {
+  private next(
+    what: string,
+    timeoutMs = this.options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
+  ): Promise<FnapReply> {
     const queued = this.ready.shift();
     if (queued) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
@@ -278,7 +300,11 @@ function required(value: string | undefined, what: string): string {
 
 function connectError(options: ConnectOptions, error: unknown): EsonError {
   const message = error instanceof Error ? error.message : String(error);
-  return new EsonError('unavailable', `cannot reach the agent at ${options.host}:${options.port}: ${message}`, { cause: error });
+  return new EsonError(
+    'unavailable',
+    `cannot reach the agent at ${options.host}:${options.port}: ${message}`,
+    { cause: error },
+  );
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

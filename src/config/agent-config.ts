@@ -123,7 +123,13 @@ export const agentConfigSchema = z
       .array(z.object({ name: fqdn, owner: z.string().min(1), description: z.string().default('') }).strict())
       .default([]),
     brokers: z
-      .object({ default: z.enum(['local']).default('local'), local: z.object({ fsync: z.boolean().default(true) }).strict().prefault({}) })
+      .object({
+        default: z.enum(['local']).default('local'),
+        local: z
+          .object({ fsync: z.boolean().default(true) })
+          .strict()
+          .prefault({}),
+      })
       .strict()
       .prefault({}),
     /** The Flow Name Service; without it the agent registers nothing in DNS. */
@@ -134,7 +140,9 @@ export const agentConfigSchema = z
     greetingDelayMs: z.number().int().nonnegative().default(0),
     limits: limitsSchema.default({}),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
       .strict()
       .prefault({}),
   })
@@ -157,7 +165,9 @@ export function parseAgentConfig(input: unknown, baseDir: string): AgentConfig {
     // An unknown key is reported at its own path (`limits.maxLinOctets`), not at its parent's.
     const at = (keys: readonly PropertyKey[]) => keys.map(String).join('.') || '(root)';
     const problems = result.error.issues.flatMap((i) =>
-      i.code === 'unrecognized_keys' ? i.keys.map((key) => `${at([...i.path, key])}: unknown key`) : [`${at(i.path)}: ${i.message}`],
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((key) => `${at([...i.path, key])}: unknown key`)
+        : [`${at(i.path)}: ${i.message}`],
     );
     throw new ConfigError(`invalid agent configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -165,12 +175,16 @@ export function parseAgentConfig(input: unknown, baseDir: string): AgentConfig {
   const resolve = (p: string) => path.resolve(baseDir, p);
   const limits = { ...DEFAULT_LIMITS, ...config.limits };
   if (limits.defaultReadEvents > limits.maxReadEvents) {
-    throw new ConfigError('invalid agent configuration: limits.defaultReadEvents exceeds limits.maxReadEvents');
+    throw new ConfigError(
+      'invalid agent configuration: limits.defaultReadEvents exceeds limits.maxReadEvents',
+    );
   }
   return {
     ...config,
     dataDir: resolve(config.dataDir),
-    ...(config.tls ? { tls: { keyFile: resolve(config.tls.keyFile), certFile: resolve(config.tls.certFile) } } : {}),
+    ...(config.tls
+      ? { tls: { keyFile: resolve(config.tls.keyFile), certFile: resolve(config.tls.certFile) } }
+      : {}),
     resolvedLimits: limits,
   };
 }
@@ -180,13 +194,17 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(
+      `cannot read config file ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`config file ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(
+      `config file ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return parseAgentConfig(json, path.dirname(path.resolve(file)));
 }

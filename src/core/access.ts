@@ -17,12 +17,20 @@ export async function ownsNamespace(registry: Registry, user: string, namespace:
   return false;
 }
 
-export async function mayManageFlow(registry: Registry, identity: Identity, flow: FlowRecord): Promise<boolean> {
+export async function mayManageFlow(
+  registry: Registry,
+  identity: Identity,
+  flow: FlowRecord,
+): Promise<boolean> {
   if (identity.kind !== 'user') return false;
   return flow.owner === identity.name || (await ownsNamespace(registry, identity.name, flow.namespace));
 }
 
-export async function mayReadFlow(registry: Registry, identity: Identity, flow: FlowRecord): Promise<boolean> {
+export async function mayReadFlow(
+  registry: Registry,
+  identity: Identity,
+  flow: FlowRecord,
+): Promise<boolean> {
   return flow.visibility === 'public' || (await mayManageFlow(registry, identity, flow));
 }
 

@@ -20,17 +20,24 @@ export function canonicalName(input: string, what: string): string {
   name = asciiLowerCase(name);
   if (name.length === 0) throw invalidName(`${what} name is empty`);
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_OCTETS) {
-    throw invalidName(`${what} name is ${Buffer.byteLength(name, 'utf8')} octets, over the limit of ${MAX_NAME_OCTETS}`);
+    throw invalidName(
+      `${what} name is ${Buffer.byteLength(name, 'utf8')} octets, over the limit of ${MAX_NAME_OCTETS}`,
+    );
   }
   const labels = name.split('.');
-  if (labels.length < 2) throw invalidName(`${what} name "${input}" must be a fully qualified name with at least two labels`);
+  if (labels.length < 2)
+    throw invalidName(`${what} name "${input}" must be a fully qualified name with at least two labels`);
   for (const label of labels) {
     if (label.length === 0) throw invalidName(`${what} name "${input}" has an empty label`);
     if (Buffer.byteLength(label, 'utf8') > MAX_LABEL_OCTETS) {
-      throw invalidName(`${what} name has a label of ${Buffer.byteLength(label, 'utf8')} octets, over the limit of ${MAX_LABEL_OCTETS}: "${label.slice(0, 20)}..."`);
+      throw invalidName(
+        `${what} name has a label of ${Buffer.byteLength(label, 'utf8')} octets, over the limit of ${MAX_LABEL_OCTETS}: "${label.slice(0, 20)}..."`,
+      );
     }
     if (!LABEL.test(label)) {
-      throw invalidName(`${what} name has an invalid label "${label}": only letters, digits and inner hyphens are allowed`);
+      throw invalidName(
+        `${what} name has an invalid label "${label}": only letters, digits and inner hyphens are allowed`,
+      );
     }
   }
   return name;
@@ -41,7 +48,11 @@ export function parseFlowName(input: string): string {
   const isUri = asciiLowerCase(input).startsWith(FLOW_URI_SCHEME);
   const bare = isUri ? input.slice(FLOW_URI_SCHEME.length) : input;
   if (bare.includes('/')) {
-    throw invalidName(isUri ? `flow URI "${input}" must not have a path` : `flow "${input}" must be an FQDN or a ${FLOW_URI_SCHEME} URI`);
+    throw invalidName(
+      isUri
+        ? `flow URI "${input}" must not have a path`
+        : `flow "${input}" must be an FQDN or a ${FLOW_URI_SCHEME} URI`,
+    );
   }
   return canonicalName(bare, 'flow');
 }

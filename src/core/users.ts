@@ -12,14 +12,17 @@ export const GENERATED_PASSWORD_OCTETS = 18;
 
 export function checkUserName(name: string): string {
   if (!USER_NAME.test(name)) {
-    throw invalidArgument(`user name "${name}" must be 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`);
+    throw invalidArgument(
+      `user name "${name}" must be 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`,
+    );
   }
   return name;
 }
 
 export function checkPassword(password: string): string {
   // Characters are code points: String#length counts UTF-16 units, two for each emoji.
-  if ([...password].length < MIN_PASSWORD_LENGTH) throw invalidArgument(`password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  if ([...password].length < MIN_PASSWORD_LENGTH)
+    throw invalidArgument(`password must have at least ${MIN_PASSWORD_LENGTH} characters`);
   return password;
 }
 
@@ -28,7 +31,12 @@ export function generatePassword(): string {
 }
 
 /** Adds a user; returns the record (the password itself is not kept, only SCRAM keys). */
-export async function addUser(registry: Registry, name: string, password: string, now = new Date()): Promise<UserRecord> {
+export async function addUser(
+  registry: Registry,
+  name: string,
+  password: string,
+  now = new Date(),
+): Promise<UserRecord> {
   const user: UserRecord = {
     name: checkUserName(name),
     credential: deriveScramCredential(checkPassword(password)),

@@ -9,8 +9,14 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 const REDACT = ['password', 'credential', 'secret', 'response', 'initialResponse', '*.password', '*.secret'];
 
-export function createLogger(options: { level?: LogLevel; name?: string; destination?: pino.DestinationStream } = {}): Logger {
-  const base = { level: options.level ?? 'info', name: options.name ?? 'eson', redact: { paths: REDACT, censor: '[redacted]' } };
+export function createLogger(
+  options: { level?: LogLevel; name?: string; destination?: pino.DestinationStream } = {},
+): Logger {
+  const base = {
+    level: options.level ?? 'info',
+    name: options.name ?? 'eson',
+    redact: { paths: REDACT, censor: '[redacted]' },
+  };
   return options.destination ? pino(base, options.destination) : pino(base, pino.destination(2));
 }
 

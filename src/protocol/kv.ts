@@ -15,7 +15,8 @@ export function encodeValue(value: string): string {
   for (const ch of value) {
     const cp = ch.codePointAt(0) ?? 0;
     if (ch === '%' || cp <= 0x20 || cp >= 0x7f) {
-      for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      for (const byte of Buffer.from(ch, 'utf8'))
+        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     } else {
       out += ch;
     }

@@ -12,7 +12,13 @@ export type SessionState =
   | 'closing';
 
 /** Verbs a session may use before it has authenticated. */
-export const PRE_AUTH_VERBS: ReadonlySet<string> = new Set(['NOOP', 'QUIT', 'HELLO', 'STARTTLS', 'AUTHENTICATE']);
+export const PRE_AUTH_VERBS: ReadonlySet<string> = new Set([
+  'NOOP',
+  'QUIT',
+  'HELLO',
+  'STARTTLS',
+  'AUTHENTICATE',
+]);
 
 export type VerbVerdict = 'run' | 'auth-required';
 

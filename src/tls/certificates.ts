@@ -61,7 +61,10 @@ export async function createCertificateAuthority(commonName: string): Promise<Ce
 }
 
 /** A server certificate for `names` (DNS names or IP addresses), signed by the CA. */
-export async function issueServerCertificate(ca: CertificateAuthority, names: readonly string[]): Promise<PemPair> {
+export async function issueServerCertificate(
+  ca: CertificateAuthority,
+  names: readonly string[],
+): Promise<PemPair> {
   const keys = await generateKeys();
   const [commonName] = names;
   const cert = await x509.X509CertificateGenerator.create({

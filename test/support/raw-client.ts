@@ -74,7 +74,8 @@ export class RawClient {
       if (parsed) return parsed;
       if (this.closed) throw new Error(`connection closed; unparsed: ${JSON.stringify(this.buffer)}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no complete reply within ${timeoutMs} ms; have: ${JSON.stringify(this.buffer)}`);
+      if (left <= 0)
+        throw new Error(`no complete reply within ${timeoutMs} ms; have: ${JSON.stringify(this.buffer)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.notify = () => {

@@ -5,7 +5,14 @@
  * each write through this object updates or drops the cached entry. Users are not cached, since
  * `eson user` changes them from another process.
  */
-import type { FlowPatch, FlowRecord, NamespaceRecord, Registry, UserPatch, UserRecord } from '../../ports/registry.ts';
+import type {
+  FlowPatch,
+  FlowRecord,
+  NamespaceRecord,
+  Registry,
+  UserPatch,
+  UserRecord,
+} from '../../ports/registry.ts';
 
 /** Entries kept per kind; the oldest is dropped past it. */
 export const REGISTRY_CACHE_ENTRIES = 10_000;

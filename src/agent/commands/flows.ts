@@ -4,7 +4,14 @@ import { done } from '../command.ts';
 import { reply } from '../../protocol/reply.ts';
 import { ReplyCode } from '../../protocol/codes.ts';
 import { formatPair, parsePairs } from '../../protocol/kv.ts';
-import { createFlow, deleteFlow, describeFlow, listFlows, parseVisibility, updateFlow } from '../../core/flows.ts';
+import {
+  createFlow,
+  deleteFlow,
+  describeFlow,
+  listFlows,
+  parseVisibility,
+  updateFlow,
+} from '../../core/flows.ts';
 import type { FlowPatch } from '../../ports/registry.ts';
 import { flowUri } from '../../core/names.ts';
 import { expectArgs, first } from './args.ts';
@@ -14,7 +21,12 @@ const CREATE_KEYS = ['broker', 'visibility', 'description'] as const;
 const UPDATE_KEYS = ['visibility', 'description'] as const;
 
 export const createFlowCommand: CommandHandler = async (args, ctx) => {
-  expectArgs(args, 1, 1 + CREATE_KEYS.length, 'CREATE FLOW <flow> [broker=<type>] [visibility=public|private] [description=<text>]');
+  expectArgs(
+    args,
+    1,
+    1 + CREATE_KEYS.length,
+    'CREATE FLOW <flow> [broker=<type>] [visibility=public|private] [description=<text>]',
+  );
   const options = parsePairs(args.slice(1), CREATE_KEYS);
   const visibility = options.get('visibility');
   const flow = await createFlow(ctx.agent.deps, identityOf(ctx), first(args), {
@@ -61,7 +73,12 @@ export const describeFlowCommand: CommandHandler = async (args, ctx) => {
 };
 
 export const updateFlowCommand: CommandHandler = async (args, ctx) => {
-  expectArgs(args, 2, 1 + UPDATE_KEYS.length, 'UPDATE FLOW <flow> key=value ... (keys: visibility, description)');
+  expectArgs(
+    args,
+    2,
+    1 + UPDATE_KEYS.length,
+    'UPDATE FLOW <flow> key=value ... (keys: visibility, description)',
+  );
   const pairs = parsePairs(args.slice(1), UPDATE_KEYS);
   const patch: { -readonly [K in keyof FlowPatch]: FlowPatch[K] } = {};
   const visibility = pairs.get('visibility');
@@ -82,7 +99,8 @@ export const listFlowsCommand: CommandHandler = async (args, ctx) => {
   expectArgs(args, 0, 1, 'LIST FLOWS [<namespace>]');
   const flows = await listFlows(ctx.agent.deps, identityOf(ctx), args[0]);
   const lines = flows.map(
-    (f) => `${f.name} ${formatPair('broker', f.broker)} ${formatPair('visibility', f.visibility)} ${formatPair('owner', f.owner)}`,
+    (f) =>
+      `${f.name} ${formatPair('broker', f.broker)} ${formatPair('visibility', f.visibility)} ${formatPair('owner', f.owner)}`,
   );
   return done(reply(ReplyCode.Ok, ...lines, `${flows.length} flows`));
 };

@@ -6,7 +6,9 @@ import { expectArgs, first } from './args.ts';
 
 /** The mechanisms this session may use: PLAIN only where the password cannot be read off the wire. */
 export function offeredMechanisms(agent: AgentContext, session: SessionView): string[] {
-  return [...agent.mechanisms.keys()].filter((name) => name !== 'PLAIN' || session.tls || agent.insecurePlain);
+  return [...agent.mechanisms.keys()].filter(
+    (name) => name !== 'PLAIN' || session.tls || agent.insecurePlain,
+  );
 }
 
 /** HELLO <client-name>: names the agent and lists the session's capabilities. */

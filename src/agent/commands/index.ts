@@ -1,7 +1,13 @@
 /** The command table: one handler per verb. The state table (protocol/states.ts) gates them. */
 import type { CommandHandler } from '../command.ts';
 import { authenticate } from './authenticate.ts';
-import { createFlowCommand, deleteFlowCommand, describeFlowCommand, listFlowsCommand, updateFlowCommand } from './flows.ts';
+import {
+  createFlowCommand,
+  deleteFlowCommand,
+  describeFlowCommand,
+  listFlowsCommand,
+  updateFlowCommand,
+} from './flows.ts';
 import { hello } from './hello.ts';
 import {
   createNamespaceCommand,

@@ -4,7 +4,12 @@ import { done } from '../command.ts';
 import { reply } from '../../protocol/reply.ts';
 import { ReplyCode } from '../../protocol/codes.ts';
 import { formatPair } from '../../protocol/kv.ts';
-import { createNamespace, deleteNamespace, describeNamespace, listNamespaces } from '../../core/namespaces.ts';
+import {
+  createNamespace,
+  deleteNamespace,
+  describeNamespace,
+  listNamespaces,
+} from '../../core/namespaces.ts';
 import { expectArgs, first } from './args.ts';
 
 export const createNamespaceCommand: CommandHandler = async (args, ctx) => {
@@ -40,7 +45,9 @@ export const deleteNamespaceCommand: CommandHandler = async (args, ctx) => {
 export const listNamespacesCommand: CommandHandler = async (args, ctx) => {
   expectArgs(args, 0, 0, 'LIST NAMESPACES');
   const all = await listNamespaces(ctx.agent.deps, identityOf(ctx));
-  const lines = all.map((ns) => `${ns.name} ${formatPair('owner', ns.owner)} ${formatPair('parent', ns.parent ?? '')}`);
+  const lines = all.map(
+    (ns) => `${ns.name} ${formatPair('owner', ns.owner)} ${formatPair('parent', ns.parent ?? '')}`,
+  );
   return done(reply(ReplyCode.Ok, ...lines, `${all.length} namespaces`));
 };
 

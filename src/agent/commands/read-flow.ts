@@ -25,14 +25,16 @@ export function parseReadOptions(args: readonly string[], limits: AgentLimits): 
   for (let i = 0; i < args.length; i += 2) {
     const keyword = (args[i] ?? '').toUpperCase();
     const value = args[i + 1];
-    if (!KEYWORDS.has(keyword)) throw invalidArgument(`unknown READ FLOW option "${args[i] ?? ''}"; syntax: ${USAGE}`);
+    if (!KEYWORDS.has(keyword))
+      throw invalidArgument(`unknown READ FLOW option "${args[i] ?? ''}"; syntax: ${USAGE}`);
     if (value === undefined) throw invalidArgument(`${keyword} needs a value; syntax: ${USAGE}`);
     if (seen.has(keyword)) throw invalidArgument(`${keyword} given twice`);
     seen.add(keyword);
     switch (keyword) {
       case 'FROM': {
         const v = value.toLowerCase();
-        options.start = v === 'earliest' || v === 'latest' ? v : parseCount(value, 'FROM', 0, Number.MAX_SAFE_INTEGER);
+        options.start =
+          v === 'earliest' || v === 'latest' ? v : parseCount(value, 'FROM', 0, Number.MAX_SAFE_INTEGER);
         break;
       }
       case 'LIMIT':

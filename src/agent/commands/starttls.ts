@@ -9,9 +9,11 @@ import { ReplyCode } from '../../protocol/codes.ts';
  */
 export const starttls: CommandHandler = (args, ctx) => {
   const answer = (code: number, text: string) => Promise.resolve(done(reply(code, text)));
-  if (ctx.session.identity) return answer(ReplyCode.BadSequence, 'STARTTLS is not allowed after authentication');
+  if (ctx.session.identity)
+    return answer(ReplyCode.BadSequence, 'STARTTLS is not allowed after authentication');
   if (args.length > 0) return answer(ReplyCode.BadArguments, 'STARTTLS takes no arguments');
-  if (!ctx.agent.tlsAvailable) return answer(ReplyCode.UnknownCommand, 'STARTTLS not offered: the agent has no certificate');
+  if (!ctx.agent.tlsAvailable)
+    return answer(ReplyCode.UnknownCommand, 'STARTTLS not offered: the agent has no certificate');
   if (ctx.session.tls) return answer(ReplyCode.BadSequence, 'TLS already active');
   return Promise.resolve({ kind: 'starttls' });
 };

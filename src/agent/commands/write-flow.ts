@@ -39,7 +39,8 @@ export class EventBatch implements DataSink {
       return this.refuse(`batch exceeds ${this.limits.maxBatchEvents} events`);
     }
     this.octets += Buffer.byteLength(text, 'utf8');
-    if (this.octets > this.limits.maxBatchOctets) return this.refuse(`batch exceeds ${this.limits.maxBatchOctets} octets`);
+    if (this.octets > this.limits.maxBatchOctets)
+      return this.refuse(`batch exceeds ${this.limits.maxBatchOctets} octets`);
     try {
       this.events.push(parseEventJson(text).json);
     } catch (error) {

@@ -1,6 +1,12 @@
 /** eson dev: starts a local network (shared/product/local-network.md) until SIGINT or SIGTERM. */
 import { once } from 'node:events';
-import { DEFAULT_BASE_PORT, DEFAULT_DEV_DIR, DEFAULT_DNS_PORT, DEFAULT_PARTICIPANTS, startDevNetwork } from '../../dev/network.ts';
+import {
+  DEFAULT_BASE_PORT,
+  DEFAULT_DEV_DIR,
+  DEFAULT_DNS_PORT,
+  DEFAULT_PARTICIPANTS,
+  startDevNetwork,
+} from '../../dev/network.ts';
 import { CliError, ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 
@@ -12,8 +18,13 @@ export interface DevOptions {
 }
 
 export async function dev(options: DevOptions, out: Output): Promise<void> {
-  const participants = options.participants ? options.participants.split(',').map((p) => p.trim()) : [...DEFAULT_PARTICIPANTS];
-  if (participants.some((p) => !/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/i.test(p)) || new Set(participants).size !== participants.length) {
+  const participants = options.participants
+    ? options.participants.split(',').map((p) => p.trim())
+    : [...DEFAULT_PARTICIPANTS];
+  if (
+    participants.some((p) => !/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/i.test(p)) ||
+    new Set(participants).size !== participants.length
+  ) {
     throw new CliError(`--participants must be distinct DNS labels, e.g. orange,blue`, ExitCode.Usage);
   }
   const basePort = options.basePort === undefined ? DEFAULT_BASE_PORT : Number(options.basePort);
@@ -21,7 +32,8 @@ export async function dev(options: DevOptions, out: Output): Promise<void> {
     throw new CliError(`--base-port must be a port number (0 picks free ports)`, ExitCode.Usage);
   }
   // With free agent ports (--base-port 0) the DNS port is free too, unless given.
-  const dnsPort = options.dnsPort !== undefined ? Number(options.dnsPort) : basePort === 0 ? 0 : DEFAULT_DNS_PORT;
+  const dnsPort =
+    options.dnsPort !== undefined ? Number(options.dnsPort) : basePort === 0 ? 0 : DEFAULT_DNS_PORT;
   if (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535) {
     throw new CliError('--dns-port must be a port number (0 picks a free one)', ExitCode.Usage);
   }

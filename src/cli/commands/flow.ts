@@ -26,14 +26,27 @@ function flowPairs(options: FlowOptions): string[] {
   return pairs;
 }
 
-export async function createFlow(name: string, options: FlowOptions & GlobalOptions, out: Output): Promise<void> {
-  const r = await withSession(options, (c) => c.command(['CREATE FLOW', name, ...flowPairs(options)].join(' ')), name);
+export async function createFlow(
+  name: string,
+  options: FlowOptions & GlobalOptions,
+  out: Output,
+): Promise<void> {
+  const r = await withSession(
+    options,
+    (c) => c.command(['CREATE FLOW', name, ...flowPairs(options)].join(' ')),
+    name,
+  );
   out.result(r.lines[0] ?? '', { flow: name.toLowerCase().replace(/^flow:\/\//, ''), created: true });
 }
 
-export async function updateFlow(name: string, options: FlowOptions & GlobalOptions, out: Output): Promise<void> {
+export async function updateFlow(
+  name: string,
+  options: FlowOptions & GlobalOptions,
+  out: Output,
+): Promise<void> {
   const pairs = flowPairs(options);
-  if (pairs.length === 0) throw new CliError('nothing to update: pass --visibility or --description', ExitCode.Usage);
+  if (pairs.length === 0)
+    throw new CliError('nothing to update: pass --visibility or --description', ExitCode.Usage);
   const r = await withSession(options, (c) => c.command(['UPDATE FLOW', name, ...pairs].join(' ')), name);
   out.result(r.lines[0] ?? '', { flow: name.toLowerCase().replace(/^flow:\/\//, ''), updated: true });
 }
@@ -52,7 +65,11 @@ export async function describeFlow(name: string, options: GlobalOptions, out: Ou
   );
 }
 
-export async function getFlows(namespace: string | undefined, options: GlobalOptions, out: Output): Promise<void> {
+export async function getFlows(
+  namespace: string | undefined,
+  options: GlobalOptions,
+  out: Output,
+): Promise<void> {
   const r = await withSession(
     options,
     (c) => c.command(namespace ? `LIST FLOWS ${namespace}` : 'LIST FLOWS'),
@@ -62,7 +79,10 @@ export async function getFlows(namespace: string | undefined, options: GlobalOpt
   out.result(
     items.length === 0
       ? ['no flows']
-      : items.map((i) => `${i.name}  broker=${i.attributes['broker'] ?? ''} visibility=${i.attributes['visibility'] ?? ''}`),
+      : items.map(
+          (i) =>
+            `${i.name}  broker=${i.attributes['broker'] ?? ''} visibility=${i.attributes['visibility'] ?? ''}`,
+        ),
     items.map((i) => ({ flow: i.name, ...i.attributes })),
   );
 }

@@ -26,7 +26,10 @@ async function stdinLine(): Promise<string> {
 
 async function devProfile(participant: string, dir: string): Promise<Profile> {
   const network = await readNetwork(dir).catch(() => {
-    throw new CliError(`no eson dev network in ${path.resolve(dir)} (start "eson dev" first)`, ExitCode.Config);
+    throw new CliError(
+      `no eson dev network in ${path.resolve(dir)} (start "eson dev" first)`,
+      ExitCode.Config,
+    );
   });
   const p = network.participants.find((x) => x.name === participant.toLowerCase());
   const user = p?.users[0];
@@ -54,7 +57,8 @@ export async function login(options: LoginOptions, out: Output): Promise<void> {
   let profile: Profile;
   if (options.dev) profile = await devProfile(options.dev, options.dir ?? DEFAULT_DEV_DIR);
   else {
-    if (!options.agent) throw new CliError('eson login needs --agent <host:port> (or --dev <participant>)', ExitCode.Usage);
+    if (!options.agent)
+      throw new CliError('eson login needs --agent <host:port> (or --dev <participant>)', ExitCode.Usage);
     const { host, port } = parseHostPort(options.agent);
     profile = {
       host,
@@ -65,11 +69,15 @@ export async function login(options: LoginOptions, out: Output): Promise<void> {
       ...(options.servername ? { servername: options.servername } : {}),
     };
     if (!options.anonymous) {
-      if (!options.user) throw new CliError('eson login needs --user <name> (or --anonymous)', ExitCode.Usage);
+      if (!options.user)
+        throw new CliError('eson login needs --user <name> (or --anonymous)', ExitCode.Usage);
       profile.user = options.user;
       profile.password = options.passwordStdin ? await stdinLine() : process.env['ESON_PASSWORD'];
       if (profile.password === undefined) {
-        throw new CliError('give the password on standard input with --password-stdin, or in ESON_PASSWORD', ExitCode.Usage);
+        throw new CliError(
+          'give the password on standard input with --password-stdin, or in ESON_PASSWORD',
+          ExitCode.Usage,
+        );
       }
     }
   }
@@ -77,9 +85,12 @@ export async function login(options: LoginOptions, out: Output): Promise<void> {
   await client.quit();
   const file = await saveProfile(profile);
   const who = profile.mechanism === 'ANONYMOUS' ? 'anonymous' : (profile.user ?? '');
-  out.result(`logged in to ${profile.servername ?? profile.host}:${profile.port} as ${who} (saved in ${file})`, {
-    agent: `${profile.host}:${profile.port}`,
-    user: who,
-    file,
-  });
+  out.result(
+    `logged in to ${profile.servername ?? profile.host}:${profile.port} as ${who} (saved in ${file})`,
+    {
+      agent: `${profile.host}:${profile.port}`,
+      user: who,
+      file,
+    },
+  );
 }

@@ -28,7 +28,9 @@ export async function getNamespaces(options: GlobalOptions, out: Output): Promis
   const r = await withSession(options, (c) => c.command('LIST NAMESPACES'));
   const items = r.lines.slice(0, -1).map(parseListItem);
   out.result(
-    items.length === 0 ? ['no namespaces'] : items.map((i) => `${i.name}  owner=${i.attributes['owner'] ?? ''}`),
+    items.length === 0
+      ? ['no namespaces']
+      : items.map((i) => `${i.name}  owner=${i.attributes['owner'] ?? ''}`),
     items.map((i) => ({ namespace: i.name, ...i.attributes })),
   );
 }

@@ -16,7 +16,8 @@ export interface UserOptions {
 
 function dataDir(options: UserOptions): string {
   const dir = options.dataDir ?? process.env['ESON_DATA_DIR'];
-  if (!dir) throw new CliError('--data-dir (or ESON_DATA_DIR) is required: the agent data directory', ExitCode.Usage);
+  if (!dir)
+    throw new CliError('--data-dir (or ESON_DATA_DIR) is required: the agent data directory', ExitCode.Usage);
   return dir;
 }
 
@@ -28,7 +29,10 @@ async function readPassword(options: UserOptions): Promise<{ password: string; g
   throw new CliError('--password-stdin: no password on standard input', ExitCode.Usage);
 }
 
-async function withRegistry<T>(options: UserOptions, fn: (r: Awaited<ReturnType<typeof openRegistry>>) => Promise<T>): Promise<T> {
+async function withRegistry<T>(
+  options: UserOptions,
+  fn: (r: Awaited<ReturnType<typeof openRegistry>>) => Promise<T>,
+): Promise<T> {
   const registry = await openRegistry(dataDir(options));
   try {
     return await fn(registry);
@@ -55,7 +59,12 @@ export async function userList(options: UserOptions, out: Output): Promise<void>
   );
 }
 
-export async function userDisable(name: string, disabled: boolean, options: UserOptions, out: Output): Promise<void> {
+export async function userDisable(
+  name: string,
+  disabled: boolean,
+  options: UserOptions,
+  out: Output,
+): Promise<void> {
   await withRegistry(options, (r) => setDisabled(r, name, disabled));
   out.result(`user ${name} ${disabled ? 'disabled' : 'enabled'}`, { user: name, disabled });
 }
@@ -63,9 +72,12 @@ export async function userDisable(name: string, disabled: boolean, options: User
 export async function userPasswd(name: string, options: UserOptions, out: Output): Promise<void> {
   const { password, generated } = await readPassword(options);
   await withRegistry(options, (r) => setPassword(r, name, password));
-  out.result(generated ? [`password of ${name} reset`, `password: ${password}`] : `password of ${name} reset`, {
-    user: name,
-    reset: true,
-    ...(generated ? { password } : {}),
-  });
+  out.result(
+    generated ? [`password of ${name} reset`, `password: ${password}`] : `password of ${name} reset`,
+    {
+      user: name,
+      reset: true,
+      ...(generated ? { password } : {}),
+    },
+  );
 }

@@ -36,7 +36,10 @@ export async function write(
         ? parseEventJson(text).json
         : buildEvent({ data: text, type: options.type, source: options.source, subject: options.subject });
     } catch (error) {
-      throw new CliError(`input line ${line}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.Rejected);
+      throw new CliError(
+        `input line ${line}: ${error instanceof Error ? error.message : String(error)}`,
+        ExitCode.Rejected,
+      );
     }
   };
   let accepted = 0;
@@ -48,28 +51,35 @@ export async function write(
     accepted += Number(m?.[1] ?? batch.length);
     if (m?.[2]) next = Number(m[2]);
   };
-  await withSession(options, async (client) => {
-    if (data.length > 0) {
-      await send(client, data.map((d, i) => toEvent(d, i + 1)));
-      return;
-    }
-    let batch: string[] = [];
-    let octets = 0;
-    let line = 0;
-    for await (const text of createInterface({ input: stdin, crlfDelay: Infinity })) {
-      line++;
-      if (text.trim() === '') continue;
-      const event = toEvent(text, line);
-      batch.push(event);
-      octets += event.length;
-      if (batch.length >= CLI_BATCH_EVENTS || octets >= CLI_BATCH_OCTETS) {
-        await send(client, batch);
-        batch = [];
-        octets = 0;
+  await withSession(
+    options,
+    async (client) => {
+      if (data.length > 0) {
+        await send(
+          client,
+          data.map((d, i) => toEvent(d, i + 1)),
+        );
+        return;
       }
-    }
-    await send(client, batch);
-  }, flow);
+      let batch: string[] = [];
+      let octets = 0;
+      let line = 0;
+      for await (const text of createInterface({ input: stdin, crlfDelay: Infinity })) {
+        line++;
+        if (text.trim() === '') continue;
+        const event = toEvent(text, line);
+        batch.push(event);
+        octets += event.length;
+        if (batch.length >= CLI_BATCH_EVENTS || octets >= CLI_BATCH_OCTETS) {
+          await send(client, batch);
+          batch = [];
+          octets = 0;
+        }
+      }
+      await send(client, batch);
+    },
+    flow,
+  );
   if (accepted === 0 && data.length === 0) throw new CliError('no events on standard input', ExitCode.Usage);
   out.result(`${accepted} events written to ${flow}`, { flow, accepted, next });
 }

@@ -67,6 +67,7 @@ describe('structured logs', () => {
 
   it('never writes a password or a SASL message', () => {
     const all = log.lines.join('\n');
-    for (const secret of secrets) assert.ok(!all.includes(secret), `log holds a secret: ${secret.slice(0, 12)}...`);
+    for (const secret of secrets)
+      assert.ok(!all.includes(secret), `log holds a secret: ${secret.slice(0, 12)}...`);
   });
 });

@@ -145,15 +145,20 @@ describe('parseEventJson', () => {
   it('keeps the text as received, on one line, numbers beyond double precision included', () => {
     const text = ` { "type" : "t", "specversion":"1.0",\r\n "id":"1", "source":"/s", "data": { "n": 12345678901234567890, "a": 2 } }\n`;
     const parsed = parseEventJson(text);
-    assert.equal(parsed.json, '{ "type" : "t", "specversion":"1.0",  "id":"1", "source":"/s", "data": { "n": 12345678901234567890, "a": 2 } }');
+    assert.equal(
+      parsed.json,
+      '{ "type" : "t", "specversion":"1.0",  "id":"1", "source":"/s", "data": { "n": 12345678901234567890, "a": 2 } }',
+    );
   });
 
   it('refuses duplicate attributes but not duplicate members inside data', () => {
     assert.throws(
       () => parseEventJson('{"type":"t","specversion":"1.0","id":"1","source":"/s","id":"2"}'),
-      (error: unknown) => error instanceof InvalidEventError && /attribute "id" appears twice/.test(error.message),
+      (error: unknown) =>
+        error instanceof InvalidEventError && /attribute "id" appears twice/.test(error.message),
     );
-    const inner = '{"type":"t","specversion":"1.0","id":"1","source":"/s","data":{"k":1,"k":2},"x":"\\"id\\":"}';
+    const inner =
+      '{"type":"t","specversion":"1.0","id":"1","source":"/s","data":{"k":1,"k":2},"x":"\\"id\\":"}';
     assert.equal(parseEventJson(inner).json, inner);
   });
 

@@ -6,7 +6,9 @@ import type { FlowRecord, Registry } from '../../../src/ports/registry.ts';
 import { registryContract } from '../../contract/registry.contract.ts';
 
 // The cache must keep every promise of the port.
-registryContract('CachedRegistry over SQLite', () => Promise.resolve(new CachedRegistry(SqliteRegistry.open(':memory:'))));
+registryContract('CachedRegistry over SQLite', () =>
+  Promise.resolve(new CachedRegistry(SqliteRegistry.open(':memory:'))),
+);
 
 /** Counts the reads that reach the registry behind the cache. */
 function counting(inner: Registry): { registry: Registry; reads: () => number } {

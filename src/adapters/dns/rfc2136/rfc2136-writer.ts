@@ -16,7 +16,11 @@ import { z } from 'zod';
 import type { ErrorKind } from '../../../core/errors.ts';
 import { EsonError, invalidArgument } from '../../../core/errors.ts';
 import { canonicalName } from '../../../core/names.ts';
-import type { FlowRegistration, NamespaceRegistration, NameServiceWriter } from '../../../ports/name-service.ts';
+import type {
+  FlowRegistration,
+  NamespaceRegistration,
+  NameServiceWriter,
+} from '../../../ports/name-service.ts';
 import {
   registerAddressRequest,
   registerFlowRequest,
