@@ -16,6 +16,8 @@ import { EmbeddedBroker } from '../adapters/broker/embedded/embedded-broker.ts';
 import { SASL_MECHANISMS } from '../auth/sasl/registry.ts';
 import type { AgentEndpoint } from '../ports/name-service.ts';
 import { createNameService } from './name-service.ts';
+import { republishFlows } from '../core/flows.ts';
+import { republishNamespaces } from '../core/namespaces.ts';
 import type { AgentContext } from './command.ts';
 import type { ListeningAddresses, TlsMaterial } from './server.ts';
 import { AgentServer } from './server.ts';
@@ -80,6 +82,18 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
       greetingDelayMs: config.greetingDelayMs,
     });
     const addresses = await server.start();
+    // The embedded broker is read through the agent itself (READ FLOW), so its endpoint is the
+    // agent's own, known only once the listeners have their ports.
+    const tlsPort = addresses.tlsPort;
+    brokers.set(
+      'local',
+      new EmbeddedBroker({
+        dir: path.join(config.dataDir, BROKER_DIR),
+        endpoint: `${config.fqdn}:${tlsPort ?? addresses.port}`,
+        tls: tlsPort !== undefined,
+        fsync: config.brokers.local.fsync,
+      }),
+    );
     if (config.dns) {
       const advertised: AgentEndpoint = config.dns.advertise ?? {
         host: config.fqdn,
@@ -97,19 +111,11 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
           ttl: nameService.ttl,
         });
       }
+      // What an earlier run created still advertises that run's address and ports (free ports
+      // change between runs): publish it again. A failure is logged, not fatal: DNS may be back later.
+      const failures = [...(await republishNamespaces(deps)), ...(await republishFlows(deps))];
+      for (const failure of failures) log.warn({ failure }, 'could not publish again in DNS');
     }
-    // The embedded broker is read through the agent itself (READ FLOW), so its endpoint is the
-    // agent's own, known only once the listeners have their ports.
-    const tlsPort = addresses.tlsPort;
-    brokers.set(
-      'local',
-      new EmbeddedBroker({
-        dir: path.join(config.dataDir, BROKER_DIR),
-        endpoint: `${config.fqdn}:${tlsPort ?? addresses.port}`,
-        tls: tlsPort !== undefined,
-        fsync: config.brokers.local.fsync,
-      }),
-    );
     const running = server;
     return {
       config,

@@ -64,11 +64,21 @@ export async function resolveProfile(options: GlobalOptions): Promise<Profile> {
  */
 export async function profileFor(options: GlobalOptions, target: string): Promise<Profile> {
   if (options.agent) return resolveProfile(options);
-  const saved = await loadProfile().catch(() => undefined);
+  let noLogin: unknown;
+  const saved = await loadProfile().catch((error: unknown) => {
+    noLogin = error;
+    return undefined;
+  });
   const nameserver = options.nameserver ?? saved?.nameserver;
   if (saved && !nameserver) return resolveProfile(options);
   const { discoverAgent } = await import('./discovery.ts');
-  const found = await discoverAgent(target, nameserver);
+  const found = await discoverAgent(target, nameserver).catch((error: unknown) => {
+    // Without a login or a nameserver, the system's DNS was only a guess: when it finds nothing,
+    // say how to name an agent rather than only what DNS lacked.
+    if (nameserver || !(noLogin instanceof CliError)) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new CliError(`${noLogin.message}, or pass --agent or --nameserver (DNS found no agent for ${target}: ${why})`, noLogin.exitCode);
+  });
   const base = saved ? await resolveProfile(options) : undefined;
   const ours = base !== undefined && (base.servername ?? base.host) === found.fqdn;
   const profile: Profile = {

@@ -152,6 +152,34 @@ function flowRegistration(
   };
 }
 
+/**
+ * Writes the records of every flow in the registry again, as this agent advertises itself now: an
+ * agent that starts on other ports (`eson dev --base-port 0`) would otherwise leave SRV records
+ * that point at its old ones. Records that are gone are registered again. Returns what failed, one
+ * message per flow; the flows themselves are not touched.
+ */
+export async function republishFlows(deps: CoreDeps): Promise<string[]> {
+  if (!deps.nameService) return [];
+  const failures: string[] = [];
+  for (const flow of await deps.registry.listFlows()) {
+    await lockFor(deps).run(flow.name, async () => {
+      try {
+        const queue = await brokerFor(deps, flow.broker).describeQueue(flow.queue);
+        const registration = flowRegistration(deps, flow, queue);
+        if (!registration) return;
+        await registration.writer.updateFlow(registration.records).catch(async (error: unknown) => {
+          // updateFlow needs the PTR to be there; without it, the flow is registered afresh.
+          if (!isEsonError(error) || error.kind !== 'not-found') throw error;
+          await registration.writer.registerFlow(registration.records);
+        });
+      } catch (error) {
+        failures.push(`flow ${flow.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+  }
+  return failures;
+}
+
 /** Stands in for a queue that is already gone: unregistering only needs the record names. */
 function placeholderQueue(flow: FlowRecord): QueueInfo {
   return {

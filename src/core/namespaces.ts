@@ -66,6 +66,24 @@ export async function createNamespace(deps: CoreDeps, identity: Identity, input:
   return record;
 }
 
+/**
+ * Writes the `_flow._tcp` records of every namespace created by CREATE NAMESPACE again (the agent
+ * registers the ones it serves by configuration when it starts): an agent that starts on other
+ * ports would otherwise leave them pointing at its old ones. Returns what failed.
+ */
+export async function republishNamespaces(deps: CoreDeps): Promise<string[]> {
+  const ns = deps.nameService;
+  if (!ns) return [];
+  const failures: string[] = [];
+  for (const record of await deps.registry.listNamespaces()) {
+    if (record.parent === null) continue;
+    await ns.writer.registerNamespace({ namespace: record.name, agent: ns.agent, ttl: ns.ttl }).catch((error: unknown) => {
+      failures.push(`namespace ${record.name}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+  return failures;
+}
+
 /** A name-service failure reaches the client as 451 with nothing changed. */
 async function viaDnsForNamespace<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {

@@ -296,11 +296,37 @@ describe('eson dev: a local network driven by the eson CLI', () => {
   });
 
   it("refuses blue's user in orange's namespace", T, async () => {
-    // At blue's agent, orange's namespace is not served: 553, the invalid exit code.
-    const atBlue = await runEson(['create', 'flow', 'intruder.flows.orange.test'], {
+    // Blue's login knows the network's DNS: the CLI finds orange's agent for orange's namespace
+    // and, holding no credentials there, asks anonymously: 550, the not-found exit code.
+    const found = await runEson(['create', 'flow', 'intruder.flows.orange.test'], {
       configDir: blueConfig,
       cwd: root,
     });
+    assert.equal(found.code, 3, show(found));
+    assert.match(found.stderr, /^eson: CREATE FLOW: 550 anonymous sessions may not create flows/m);
+
+    // Sent to blue's agent itself, orange's namespace is not served there: 553, the invalid exit code.
+    const blue = participant(network, 'blue');
+    const blueUser = blue.users[0];
+    assert.ok(blueUser);
+    const atBlue = await runEson(
+      [
+        '--agent',
+        `${blue.agent.host}:${blue.agent.tlsPort}`,
+        '--tls',
+        'implicit',
+        '--ca',
+        blue.caFile,
+        '--servername',
+        blue.agent.fqdn,
+        '--user',
+        blueUser.name,
+        'create',
+        'flow',
+        'intruder.flows.orange.test',
+      ],
+      { configDir: blueConfig, cwd: root, env: { ESON_PASSWORD: blueUser.password } },
+    );
     assert.equal(atBlue.code, 4, show(atBlue));
     assert.match(
       atBlue.stderr,

@@ -61,7 +61,7 @@ export interface Bind9Server {
   stop(): Promise<void>;
 }
 
-const STARTUP_TIMEOUT_MS = 20_000;
+export const STARTUP_TIMEOUT_MS = 20_000;
 
 /**
  * The path of `command`: on PATH, or in /usr/sbin where Debian puts `named` and `tsig-keygen`
@@ -86,7 +86,7 @@ async function locate(command: string): Promise<string | undefined> {
   return undefined;
 }
 
-interface Bind9Commands {
+export interface Bind9Commands {
   readonly named: string;
   readonly namedCheckconf: string;
   readonly tsigKeygen: string;
@@ -165,6 +165,25 @@ function zoneFile(zone: string): string {
   ].join('\n');
 }
 
+/**
+ * The `options` of a named that keeps to `dir` (its pid and session key files too, so parallel
+ * servers stay apart) and listens on 127.0.0.1:`port` only, with `settings` (one statement a
+ * line), and `controls { };` (off rndc's port 953).
+ */
+export function namedOptions(dir: string, port: number, settings: readonly string[]): string {
+  return (
+    'options {\n' +
+    `  directory "${dir}";\n` +
+    `  pid-file "${path.join(dir, 'named.pid')}";\n` +
+    `  session-keyfile "${path.join(dir, 'session.key')}";\n` +
+    `  listen-on port ${port} { 127.0.0.1; };\n` +
+    '  listen-on-v6 { none; };\n' +
+    settings.map((line) => `  ${line}\n`).join('') +
+    '};\n' +
+    'controls { };\n'
+  );
+}
+
 function namedConf(
   dir: string,
   port: number,
@@ -177,17 +196,7 @@ function namedConf(
     `  update-policy { grant writer-key zonesub ANY; };\n${extra}};\n`;
   return (
     `${keys}\n` +
-    'options {\n' +
-    `  directory "${dir}";\n` +
-    `  pid-file "${path.join(dir, 'named.pid')}";\n` +
-    `  session-keyfile "${path.join(dir, 'session.key')}";\n` +
-    `  listen-on port ${port} { 127.0.0.1; };\n` +
-    '  listen-on-v6 { none; };\n' +
-    '  recursion no;\n' +
-    '  notify no;\n' +
-    '  dnssec-validation no;\n' +
-    '};\n' +
-    'controls { };\n' +
+    namedOptions(dir, port, ['recursion no;', 'notify no;', 'dnssec-validation no;']) +
     zoneClause(zone, '') +
     (signedZone
       ? zoneClause(
@@ -213,26 +222,22 @@ export async function startBind9(options: Bind9Options = {}): Promise<Bind9Serve
     // A port can be taken between the probe and named's bind; try a few.
     for (let attempt = 0; ; attempt++) {
       const port = await freeUdpTcpPort();
-      const conf = path.join(dir, 'named.conf');
-      await writeFile(conf, namedConf(dir, port, zone, signedZone, writer.clause + other.clause));
-      await run(commands.namedCheckconf, [conf]).catch((error: { stdout?: string; stderr?: string }) => {
-        throw new Error(
-          `named-checkconf rejected the test configuration: ${error.stdout ?? ''}${error.stderr ?? ''}`,
-        );
-      });
-      const args = ['-c', conf, '-g', ...(options.userRoot ? ['-u', 'root'] : [])];
-      const child = spawn(commands.named, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const conf = await writeNamedConf(
+        commands,
+        dir,
+        namedConf(dir, port, zone, signedZone, writer.clause + other.clause),
+        'test',
+      );
+      const named = spawnNamed(commands, conf, options.userRoot ? ['-u', 'root'] : []);
       try {
-        await waitUntilServing(child, port, zone, signedZone, () => output);
+        await waitForNamed(named, () => serving(port, zone, signedZone), {
+          exited: (status) => `named exited (${status}) before serving`,
+          timedOut: () => `named did not serve ${zone} on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MS} ms`,
+        });
       } catch (error) {
-        await stopChild(child);
-        if (attempt < 2 && /address in use/i.test(output)) continue;
+        if (attempt < 2 && /address in use/i.test(named.output())) continue;
         throw error;
       }
-      let stopped = false;
       return {
         host: '127.0.0.1',
         port,
@@ -242,13 +247,8 @@ export async function startBind9(options: Bind9Options = {}): Promise<Bind9Serve
         writerKey: writer.key,
         otherKey: other.key,
         version,
-        output: () => output,
-        async stop() {
-          if (stopped) return;
-          stopped = true;
-          await stopChild(child);
-          await rm(dir, { recursive: true, force: true });
-        },
+        output: named.output,
+        stop: stopAndRemove(named, dir),
       };
     }
   } catch (error) {
@@ -257,35 +257,116 @@ export async function startBind9(options: Bind9Options = {}): Promise<Bind9Serve
   }
 }
 
-async function waitUntilServing(
-  child: ChildProcess,
-  port: number,
-  zone: string,
-  signedZone: string | undefined,
-  output: () => string,
+/**
+ * Writes `text` to `<dir>/named.conf` and has named-checkconf check it; the path. `what` names the
+ * configuration in the error when named-checkconf rejects it.
+ */
+export async function writeNamedConf(
+  commands: Bind9Commands,
+  dir: string,
+  text: string,
+  what: string,
+): Promise<string> {
+  const conf = path.join(dir, 'named.conf');
+  await writeFile(conf, text);
+  await run(commands.namedCheckconf, [conf]).catch((error: { stdout?: string; stderr?: string }) => {
+    throw new Error(
+      `named-checkconf rejected the ${what} configuration: ${error.stdout ?? ''}${error.stderr ?? ''}`,
+    );
+  });
+  return conf;
+}
+
+/** A `named` started by {@link spawnNamed}. */
+export interface RunningNamed {
+  readonly child: ChildProcess;
+  /** what named printed so far */
+  readonly output: () => string;
+  /** SIGTERM (SIGKILL after 5 s) and wait for it to exit; again is a no-op */
+  readonly stop: () => Promise<void>;
+}
+
+/** `named -c <conf> -g [args]`, in the foreground, its output kept. */
+export function spawnNamed(
+  commands: Bind9Commands,
+  conf: string,
+  args: readonly string[] = [],
+): RunningNamed {
+  const child = spawn(commands.named, ['-c', conf, '-g', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output, stop: () => stopChild(child) };
+}
+
+export interface NamedWaitMessages {
+  /** the error when named exits first, given its exit code or signal */
+  exited(status: number | string): string;
+  /** the error after the startup timeout, given the last error `ready` threw ('' if none) */
+  timedOut(lastError: string): string;
+}
+
+/**
+ * Calls `ready` every 100 ms until it returns true, for up to 20 s; stops named and fails (with
+ * named's output after the message) when named exits first or the time runs out. `ready` throwing
+ * counts as not ready yet.
+ */
+export async function waitForNamed(
+  named: RunningNamed,
+  ready: () => Promise<boolean>,
+  messages: NamedWaitMessages,
 ): Promise<void> {
+  try {
+    await pollNamed(named, ready, messages);
+  } catch (error) {
+    await named.stop();
+    throw error;
+  }
+}
+
+async function pollNamed(
+  named: RunningNamed,
+  ready: () => Promise<boolean>,
+  messages: NamedWaitMessages,
+): Promise<void> {
+  const { child } = named;
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  const server = { host: '127.0.0.1', port };
+  let last = '';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`named exited (${child.exitCode ?? child.signalCode}) before serving:\n${output()}`);
+      throw new Error(`${messages.exited(child.exitCode ?? child.signalCode ?? '')}:\n${named.output()}`);
     }
     try {
-      const soa = await queryDns(server, zone, RRType.SOA, { timeoutMs: 300 });
-      const signed =
-        signedZone === undefined ||
-        (await queryDns(server, signedZone, RRType.SOA, { timeoutMs: 300, dnssecOk: true })).answers.some(
-          (rr) => rr.type === RRType.RRSIG,
-        );
-      if (soa.flags.aa && soa.answers.length > 0 && signed) return;
-    } catch {
-      // not listening yet
+      if (await ready()) return;
+    } catch (error) {
+      last = (error as Error).message;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(
-    `named did not serve ${zone} on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MS} ms:\n${output()}`,
-  );
+  throw new Error(`${messages.timedOut(last)}:\n${named.output()}`);
+}
+
+/** A stop for a test's named: stops it, then removes `dir`; again is a no-op. */
+export function stopAndRemove(named: RunningNamed, dir: string): () => Promise<void> {
+  let stopped = false;
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    await named.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
+
+/** Whether named on 127.0.0.1:`port` serves `zone` (and has signed `signedZone`). */
+async function serving(port: number, zone: string, signedZone: string | undefined): Promise<boolean> {
+  const server = { host: '127.0.0.1', port };
+  const soa = await queryDns(server, zone, RRType.SOA, { timeoutMs: 300 });
+  const signed =
+    signedZone === undefined ||
+    (await queryDns(server, signedZone, RRType.SOA, { timeoutMs: 300, dnssecOk: true })).answers.some(
+      (rr) => rr.type === RRType.RRSIG,
+    );
+  return soa.flags.aa && soa.answers.length > 0 && signed;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -1,24 +1,23 @@
 /**
  * A real embedded DNS server per test (127.0.0.1, port 0, its own temporary directory and state
  * file, orange.test and blue.test with fresh random keys), and the outside tools that talk to it:
- * `dig` and `nsupdate` from Debian's bind9-dnsutils, and raw UDP/TCP sockets for what no tool
- * sends on purpose.
+ * `dig` and `nsupdate` (test/support/dns-tools.ts, aimed at the server here), and raw UDP/TCP
+ * sockets for what no tool sends on purpose.
  */
-import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Rfc2136WriterOptions } from '../../../src/adapters/dns/rfc2136/rfc2136-writer.ts';
-import { Rfc2136Writer } from '../../../src/adapters/dns/rfc2136/rfc2136-writer.ts';
+import type { Rfc2136Writer } from '../../../src/adapters/dns/rfc2136/rfc2136-writer.ts';
 import type { DnsZoneKeyOptions, EmbeddedDnsServerOptions } from '../../../src/dns/server/options.ts';
 import type { DnsServerAddress } from '../../../src/dns/server/server.ts';
 import { EmbeddedDnsServer } from '../../../src/dns/server/server.ts';
-
-const run = promisify(execFile);
+import type { DigRecord, NsupdateResult } from '../../support/dns-tools.ts';
+import * as tools from '../../support/dns-tools.ts';
+import { rfc2136Writer } from '../../support/rfc2136.ts';
 
 export interface Participant {
   readonly zone: string;
@@ -108,73 +107,28 @@ export function writerFor(
   participant: Participant,
   options: Partial<Rfc2136WriterOptions> = {},
 ): Rfc2136Writer {
-  return new Rfc2136Writer({
-    server: { host: dns.host, port: dns.port },
-    zone: participant.zone,
-    key: participant.key,
-    timeoutMs: 2000,
-    retries: 1,
-    ...options,
-  });
+  return rfc2136Writer(dns.host, dns.port, participant.zone, participant.key, options);
 }
 
-export interface DigRecord {
-  readonly name: string;
-  readonly ttl: number;
-  readonly type: string;
-  /** the RDATA in dig's presentation form */
-  readonly rdata: string;
+export type { DigRecord, NsupdateResult } from '../../support/dns-tools.ts';
+export { digHeader, parseDigRecords as parseRecords } from '../../support/dns-tools.ts';
+
+/** `dig @host -p port <args>` against `dns`: its whole output (see dns-tools.ts). */
+export function digRaw(dns: DnsServerAddress, args: readonly string[]): Promise<string> {
+  return tools.digRaw(dns.host, dns.port, args);
 }
 
-/** `dig @host -p port <args>`: its whole output. */
-export async function digRaw(dns: DnsServerAddress, args: readonly string[]): Promise<string> {
-  const { stdout } = await run('dig', [
-    `@${dns.host}`,
-    '-p',
-    String(dns.port),
-    '+time=2',
-    '+tries=1',
-    ...args,
-  ]);
-  return stdout;
-}
-
-/** The answer section of `dig <name> <type> +noall +answer +norecurse` (plus `extra`), parsed. */
-export async function dig(
+/** `dig` against `dns` (see dns-tools.ts). */
+export function dig(
   dns: DnsServerAddress,
   name: string,
   type: string,
   extra: readonly string[] = [],
 ): Promise<DigRecord[]> {
-  const stdout = await digRaw(dns, [name, type, '+noall', '+answer', '+norecurse', ...extra]);
-  return parseRecords(stdout);
+  return tools.dig(dns.host, dns.port, name, type, { extra });
 }
 
-export function parseRecords(text: string): DigRecord[] {
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !line.startsWith(';'))
-    .map((line) => {
-      const match = /^(\S+)\s+(\d+)\s+IN\s+(\S+)\s+(.*)$/.exec(line);
-      if (!match) throw new Error(`unexpected dig line: ${line}`);
-      const [, owner = '', ttl = '', rtype = '', rdata = ''] = match;
-      return { name: owner, ttl: Number(ttl), type: rtype, rdata: rdata.trim() };
-    });
-}
-
-/** The header line facts of a dig answer: status and flags. */
-export function digHeader(text: string): { status: string; flags: string[] } {
-  const status = /status: (\w+)/.exec(text)?.[1] ?? '';
-  const flags = (/;; flags: ([a-z ]+);/.exec(text)?.[1] ?? '').trim().split(/\s+/);
-  return { status, flags };
-}
-
-export interface NsupdateResult {
-  readonly code: number | null;
-  readonly output: string;
-}
-
-/** `nsupdate [-y hmac-sha256:<name>:<secret>] [flags]` with `server`, `zone`, `commands` and `send`. */
+/** `nsupdate -t 3 [flags] [-y ...]` against `dns`: its exit code and output (see dns-tools.ts). */
 export function nsupdate(
   dns: DnsServerAddress,
   key: DnsZoneKeyOptions | undefined,
@@ -182,17 +136,7 @@ export function nsupdate(
   commands: readonly string[],
   flags: readonly string[] = [],
 ): Promise<NsupdateResult> {
-  const script = [`server ${dns.host} ${dns.port}`, `zone ${zone}`, ...commands, 'send', ''].join('\n');
-  const args = key ? ['-y', `${key.algorithm}:${key.name}:${key.secret}`] : [];
-  return new Promise((resolve, reject) => {
-    const child = spawn('nsupdate', ['-t', '3', ...flags, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-    child.stdin.end(script);
-  });
+  return tools.nsupdate(dns.host, dns.port, key, zone, commands, { timeoutSeconds: 3, flags });
 }
 
 /** Sends one datagram; the first datagram back within `waitMs`, if any. */

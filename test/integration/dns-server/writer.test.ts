@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EsonError } from '../../../src/core/errors.ts';
 import { queryDns } from '../../../src/dns/query-client.ts';
 import { RRType, Rcode, typeName } from '../../../src/dns/wire/constants.ts';
 import type { WireRecord } from '../../../src/dns/wire/record.ts';
 import { utf8Strings } from '../../../src/dns/wire/rdata/txt.ts';
 import type { DnsServerAddress } from '../../../src/dns/server/server.ts';
-import { registration } from '../dns/helpers.ts';
+import { oversizedRegistration, registration } from '../dns/helpers.ts';
+import { isEson } from '../../support/rfc2136.ts';
 import { startDns, withDns, writerFor } from './helpers.ts';
 
 const FLOW = 'orders.flows.orange.test';
@@ -80,15 +80,6 @@ const serial = async (dns: DnsServerAddress, zone: string): Promise<number> => {
   assert.equal(soa?.kind, 'SOA');
   return soa.serial;
 };
-
-function isEson(kind: string, pattern: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof EsonError, `expected EsonError, got ${String(error)}`);
-    assert.equal(error.kind, kind, error.message);
-    assert.match(error.message, pattern);
-    return true;
-  };
-}
 
 const LAYOUT = [
   `${FLOW} 60 PTR _flow._tcp.${FLOW}`,
@@ -227,16 +218,7 @@ describe('Rfc2136Writer against the embedded DNS server', () => {
 
   it('an update over 512 octets goes over TCP and is applied', async () => {
     await withDns(async (dns) => {
-      const big = registration(FLOW, {
-        broker: {
-          type: 'sqs',
-          host: 'sqs.eu-west-1.amazonaws.com',
-          port: 443,
-          queue: 'q'.repeat(150),
-          queueUrl: `https://sqs.eu-west-1.amazonaws.com/123456789012/${'q'.repeat(150)}`,
-          tls: true,
-        },
-      });
+      const big = oversizedRegistration(FLOW);
       await writerFor(dns, dns.orange).registerFlow(big);
       const txt = await queryDns(dns, `_queue._flow._tcp.${FLOW}`, RRType.TXT);
       assert.equal(txt.answers.length, 1);

@@ -5,16 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EsonError } from '../../../src/core/errors.ts';
 import { queryDns } from '../../../src/dns/query-client.ts';
 import type { Rfc2136WriterOptions } from '../../../src/adapters/dns/rfc2136/rfc2136-writer.ts';
-import { Rfc2136Writer } from '../../../src/adapters/dns/rfc2136/rfc2136-writer.ts';
+import type { Rfc2136Writer } from '../../../src/adapters/dns/rfc2136/rfc2136-writer.ts';
 import { RRType, typeName } from '../../../src/dns/wire/constants.ts';
 import type { WireRecord } from '../../../src/dns/wire/record.ts';
 import { utf8Strings } from '../../../src/dns/wire/rdata/txt.ts';
 import type { Bind9Options, Bind9Server } from '../../support/bind9.ts';
 import { startBind9 } from '../../support/bind9.ts';
-import { dig, flowSnapshot, nsupdate, registration, txtStringsOf } from './helpers.ts';
+import { dig, flowSnapshot, nsupdateOk, txtStringsOf } from '../../support/dns-tools.ts';
+import { isEson, rfc2136Writer } from '../../support/rfc2136.ts';
+import { LONG_QUEUE, LONG_QUEUE_URL, oversizedRegistration, registration } from './helpers.ts';
 
 const FLOW = 'orders.flows.orange.test';
 
@@ -35,49 +36,33 @@ async function withBind9(
 }
 
 function writerFor(bind: Bind9Server, options: Partial<Rfc2136WriterOptions> = {}): Rfc2136Writer {
-  return new Rfc2136Writer({
-    server: { host: bind.host, port: bind.port },
-    zone: bind.zone,
-    key: bind.writerKey,
-    timeoutMs: 2000,
-    retries: 1,
-    ...options,
-  });
-}
-
-function isEson(kind: string, pattern: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof EsonError, `expected EsonError, got ${String(error)}`);
-    assert.equal(error.kind, kind, error.message);
-    assert.match(error.message, pattern);
-    return true;
-  };
+  return rfc2136Writer(bind.host, bind.port, bind.zone, bind.writerKey, options);
 }
 
 describe('RFC 2136 writer against BIND9', () => {
   it('registerFlow writes exactly the fns-records.md layout, as dig shows it', async () => {
     await withBind9(async (bind) => {
       await writerFor(bind).registerFlow(registration(FLOW));
-      assert.deepEqual(await dig(bind, FLOW, 'PTR'), [
+      assert.deepEqual(await dig(bind.host, bind.port, FLOW, 'PTR'), [
         { name: `${FLOW}.`, ttl: 60, type: 'PTR', rdata: `_flow._tcp.${FLOW}.` },
       ]);
-      assert.deepEqual(await dig(bind, `_flow._tcp.${FLOW}`, 'SRV'), [
+      assert.deepEqual(await dig(bind.host, bind.port, `_flow._tcp.${FLOW}`, 'SRV'), [
         { name: `_flow._tcp.${FLOW}.`, ttl: 60, type: 'SRV', rdata: '10 10 61000 agent.orange.test.' },
       ]);
-      const agentTxt = await dig(bind, `_flow._tcp.${FLOW}`, 'TXT');
+      const agentTxt = await dig(bind.host, bind.port, `_flow._tcp.${FLOW}`, 'TXT');
       assert.deepEqual(
         agentTxt.map((r) => txtStringsOf(r.rdata)),
         [['tls']],
       );
-      assert.deepEqual(await dig(bind, `_queue._flow._tcp.${FLOW}`, 'SRV'), [
+      assert.deepEqual(await dig(bind.host, bind.port, `_queue._flow._tcp.${FLOW}`, 'SRV'), [
         { name: `_queue._flow._tcp.${FLOW}.`, ttl: 60, type: 'SRV', rdata: '10 10 9092 kafka.orange.test.' },
       ]);
-      const queueTxt = await dig(bind, `_queue._flow._tcp.${FLOW}`, 'TXT');
+      const queueTxt = await dig(bind.host, bind.port, `_queue._flow._tcp.${FLOW}`, 'TXT');
       assert.equal(queueTxt.length, 1, 'one TXT record holding several strings');
       assert.deepEqual(txtStringsOf(queueTxt[0]?.rdata ?? ''), ['broker-type=kafka', 'queue=orders']);
       // Nothing else at those names.
       assert.deepEqual(
-        await flowSnapshot(bind, FLOW),
+        await flowSnapshot(bind.host, bind.port, FLOW),
         [
           `${FLOW}. 60 PTR _flow._tcp.${FLOW}.`,
           `_flow._tcp.${FLOW}. 60 SRV 10 10 61000 agent.orange.test.`,
@@ -91,7 +76,7 @@ describe('RFC 2136 writer against BIND9', () => {
 
   it('records written by nsupdate are read back by our codec, over UDP and TCP', async () => {
     await withBind9(async (bind) => {
-      await nsupdate(bind, bind.writerKey, bind.zone, [
+      await nsupdateOk(bind.host, bind.port, bind.writerKey, bind.zone, [
         `update add ${FLOW} 120 PTR _flow._tcp.${FLOW}.`,
         `update add _flow._tcp.${FLOW} 120 SRV 5 7 61001 agent.orange.test.`,
         `update add _queue._flow._tcp.${FLOW} 120 TXT "broker-type=kafka" "queue=orders" "tls" "caf\\195\\169 \\"quoted\\""`,
@@ -151,23 +136,23 @@ describe('RFC 2136 writer against BIND9', () => {
     await withBind9(async (bind) => {
       const writer = writerFor(bind);
       await writer.registerFlow(registration(FLOW));
-      const before = await flowSnapshot(bind, FLOW);
+      const before = await flowSnapshot(bind.host, bind.port, FLOW);
       const rival = registration(FLOW, { agent: { host: 'rival.orange.test', port: 62000, tls: false } });
       await assert.rejects(
         writer.registerFlow(rival),
         isEson('exists', /^flow orders\.flows\.orange\.test is already in DNS: the server answered YXRRSET/),
       );
-      assert.deepEqual(await flowSnapshot(bind, FLOW), before);
+      assert.deepEqual(await flowSnapshot(bind.host, bind.port, FLOW), before);
     });
   });
 
   it('the _flow._tcp name already in use (records without the PTR): exists, YXDOMAIN', async () => {
     await withBind9(async (bind) => {
-      await nsupdate(bind, bind.writerKey, bind.zone, [
+      await nsupdateOk(bind.host, bind.port, bind.writerKey, bind.zone, [
         `update add _flow._tcp.${FLOW} 60 SRV 1 1 1 squatter.orange.test.`,
       ]);
       await assert.rejects(writerFor(bind).registerFlow(registration(FLOW)), isEson('exists', /YXDOMAIN/));
-      assert.deepEqual(await dig(bind, FLOW, 'PTR'), []);
+      assert.deepEqual(await dig(bind.host, bind.port, FLOW, 'PTR'), []);
     });
   });
 
@@ -182,7 +167,7 @@ describe('RFC 2136 writer against BIND9', () => {
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       const [lost] = results.filter((r) => r.status === 'rejected');
       assert.ok(lost && isEson('exists', /already in DNS/)(lost.reason));
-      const srv = await dig(bind, `_flow._tcp.${FLOW}`, 'SRV');
+      const srv = await dig(bind.host, bind.port, `_flow._tcp.${FLOW}`, 'SRV');
       assert.equal(srv.length, 1, 'one agent only');
     });
   });
@@ -191,7 +176,7 @@ describe('RFC 2136 writer against BIND9', () => {
     await withBind9(async (bind) => {
       const writer = writerFor(bind);
       await assert.rejects(writer.updateFlow(registration(FLOW)), isEson('not-found', /NXRRSET/));
-      assert.deepEqual(await flowSnapshot(bind, FLOW), []);
+      assert.deepEqual(await flowSnapshot(bind.host, bind.port, FLOW), []);
       await writer.registerFlow(registration(FLOW));
       await writer.updateFlow(
         registration(FLOW, {
@@ -201,7 +186,7 @@ describe('RFC 2136 writer against BIND9', () => {
         }),
       );
       assert.deepEqual(
-        await flowSnapshot(bind, FLOW),
+        await flowSnapshot(bind.host, bind.port, FLOW),
         [
           `${FLOW}. 30 PTR _flow._tcp.${FLOW}.`,
           `_flow._tcp.${FLOW}. 30 SRV 10 10 61005 agent2.orange.test.`,
@@ -218,20 +203,22 @@ describe('RFC 2136 writer against BIND9', () => {
       await writer.registerFlow(registration(FLOW));
       const sibling = 'billing.flows.orange.test';
       await writer.registerFlow(registration(sibling));
-      await nsupdate(bind, bind.writerKey, bind.zone, [
+      await nsupdateOk(bind.host, bind.port, bind.writerKey, bind.zone, [
         `update add ${FLOW} 60 A 192.0.2.44`,
         `update add _flow._tcp.${FLOW} 60 HINFO "x" "y"`,
       ]);
-      const siblingBefore = await flowSnapshot(bind, sibling);
+      const siblingBefore = await flowSnapshot(bind.host, bind.port, sibling);
       await writer.unregisterFlow(registration(FLOW));
       assert.deepEqual(
-        await flowSnapshot(bind, FLOW),
+        await flowSnapshot(bind.host, bind.port, FLOW),
         [`${FLOW}. 60 A 192.0.2.44`, `_flow._tcp.${FLOW}. 60 HINFO "x" "y"`].sort(),
       );
-      assert.deepEqual(await flowSnapshot(bind, sibling), siblingBefore);
+      assert.deepEqual(await flowSnapshot(bind.host, bind.port, sibling), siblingBefore);
       await writer.unregisterFlow(registration(FLOW));
       // Registering again works once the flow is gone.
-      await nsupdate(bind, bind.writerKey, bind.zone, [`update delete _flow._tcp.${FLOW} HINFO`]);
+      await nsupdateOk(bind.host, bind.port, bind.writerKey, bind.zone, [
+        `update delete _flow._tcp.${FLOW} HINFO`,
+      ]);
       await writer.registerFlow(registration(FLOW));
     });
   });
@@ -246,36 +233,24 @@ describe('RFC 2136 writer against BIND9', () => {
       };
       await writer.registerNamespace(ns);
       await writer.registerNamespace({ ...ns, agent: { ...ns.agent, port: 61002, tls: false } });
-      const records = await dig(bind, '_flow._tcp.flows.orange.test', 'ANY');
+      const records = await dig(bind.host, bind.port, '_flow._tcp.flows.orange.test', 'ANY');
       assert.deepEqual(
         records.map((r) => `${r.type} ${r.rdata}`),
         ['SRV 10 10 61002 agent.orange.test.'],
       );
       await writer.unregisterNamespace(ns);
-      assert.deepEqual(await dig(bind, '_flow._tcp.flows.orange.test', 'ANY'), []);
+      assert.deepEqual(await dig(bind.host, bind.port, '_flow._tcp.flows.orange.test', 'ANY'), []);
     });
   });
 
   it('a message over 512 octets (sent over TCP) is applied', async () => {
     await withBind9(async (bind) => {
-      const url = `https://sqs.eu-west-1.amazonaws.com/123456789012/${'q'.repeat(150)}`;
-      await writerFor(bind).registerFlow(
-        registration(FLOW, {
-          broker: {
-            type: 'sqs',
-            host: 'sqs.eu-west-1.amazonaws.com',
-            port: 443,
-            queue: 'q'.repeat(150),
-            queueUrl: url,
-            tls: true,
-          },
-        }),
-      );
-      const [txt] = await dig(bind, `_queue._flow._tcp.${FLOW}`, 'TXT');
+      await writerFor(bind).registerFlow(oversizedRegistration(FLOW));
+      const [txt] = await dig(bind.host, bind.port, `_queue._flow._tcp.${FLOW}`, 'TXT');
       assert.deepEqual(txtStringsOf(txt?.rdata ?? ''), [
         'broker-type=sqs',
-        `queue=${'q'.repeat(150)}`,
-        `queue-url=${url}`,
+        `queue=${LONG_QUEUE}`,
+        `queue-url=${LONG_QUEUE_URL}`,
         'tls',
       ]);
     });
@@ -290,7 +265,7 @@ describe('BIND9 refusals become clear errors', () => {
         writerFor(bind, { key }).registerFlow(registration(FLOW)),
         isEson('forbidden', /^the DNS server refused the TSIG key writer-key: BADSIG/),
       );
-      assert.deepEqual(await flowSnapshot(bind, FLOW), []);
+      assert.deepEqual(await flowSnapshot(bind.host, bind.port, FLOW), []);
     });
   });
 
@@ -313,7 +288,7 @@ describe('BIND9 refusals become clear errors', () => {
         writerFor(bind, { key: bind.otherKey }).registerFlow(registration(FLOW)),
         isEson('forbidden', /^the DNS server refused the TSIG key other-key: REFUSED/),
       );
-      assert.deepEqual(await flowSnapshot(bind, FLOW), []);
+      assert.deepEqual(await flowSnapshot(bind.host, bind.port, FLOW), []);
     });
   });
 
@@ -344,7 +319,7 @@ describe('BIND9 with an inline-signed zone (dnssec-policy default)', () => {
           agent: { host: `agent.${signed}`, port: 61000, tls: true },
         });
         const covered = async (name: string, type: string): Promise<string[]> => {
-          const records = await dig(bind, name, type, ['+dnssec']);
+          const records = await dig(bind.host, bind.port, name, type, { extra: ['+dnssec'] });
           return records.filter((r) => r.type === 'RRSIG').map((r) => r.rdata.split(/\s+/)[0] ?? '');
         };
         // Inline signing runs just after the update; give it a few seconds.

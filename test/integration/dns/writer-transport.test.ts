@@ -13,7 +13,8 @@ import { signMessage, tsigKey } from '../../../src/dns/tsig.ts';
 import { Rcode } from '../../../src/dns/wire/constants.ts';
 import type { Action, FakeDnsServer, Received } from './fake-server.ts';
 import { answer, startFakeDnsServer } from './fake-server.ts';
-import { registration } from './helpers.ts';
+import { isEson, rfc2136Writer } from '../../support/rfc2136.ts';
+import { oversizedRegistration, registration } from './helpers.ts';
 
 const SECRET = Buffer.alloc(32, 7).toString('base64');
 const KEY = tsigKey('writer-key', 'hmac-sha256', SECRET);
@@ -24,14 +25,13 @@ function writerFor(
   server: { host: string; port: number },
   options: Partial<Rfc2136WriterOptions> = {},
 ): Rfc2136Writer {
-  return new Rfc2136Writer({
-    server: { host: server.host, port: server.port },
-    zone: 'orange.test',
-    key: { name: 'writer-key', algorithm: 'hmac-sha256', secret: SECRET },
-    timeoutMs: 300,
-    retries: 2,
-    ...options,
-  });
+  return rfc2136Writer(
+    server.host,
+    server.port,
+    'orange.test',
+    { name: 'writer-key', algorithm: 'hmac-sha256', secret: SECRET },
+    { timeoutMs: 300, retries: 2, ...options },
+  );
 }
 
 async function withServer(
@@ -44,15 +44,6 @@ async function withServer(
   } finally {
     await server.stop();
   }
-}
-
-function isEson(kind: string, pattern: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof EsonError, `expected EsonError, got ${String(error)}`);
-    assert.equal(error.kind, kind, error.message);
-    assert.match(error.message, pattern);
-    return true;
-  };
 }
 
 describe('RFC 2136 writer: transport and retries', () => {
@@ -124,16 +115,7 @@ describe('RFC 2136 writer: transport and retries', () => {
     await withServer(
       () => ({ rcode: Rcode.NOERROR }),
       async (server) => {
-        const big = registration(FLOW, {
-          broker: {
-            type: 'sqs',
-            host: 'sqs.eu-west-1.amazonaws.com',
-            port: 443,
-            queue: 'q'.repeat(150),
-            queueUrl: `https://sqs.eu-west-1.amazonaws.com/123456789012/${'q'.repeat(150)}`,
-            tls: true,
-          },
-        });
+        const big = oversizedRegistration(FLOW);
         await writerFor(server).registerFlow(big);
         assert.equal(server.count('udp'), 0);
         assert.equal(server.count('tcp'), 1);

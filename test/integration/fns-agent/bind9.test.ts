@@ -50,38 +50,45 @@ async function agentAt(bind: Bind9Server, zone: string): Promise<DnsAgent> {
 const advertised = (agent: DnsAgent) => ({ fqdn: agent.fqdn, port: agent.advertisedPort, tls: true });
 
 describe('an agent writing to BIND9', () => {
-  it('registers its namespace and a flow with RFC 2136 + TSIG; dig reads them; DELETE removes them', T, async () => {
-    await withBind9(async (bind) => {
-      const agent = await agentAt(bind, bind.zone);
-      try {
-        const namespace = `flows.${bind.zone}`;
-        const flow = `time.${namespace}`;
-        assert.deepEqual(
-          await digNames(bind, [`_flow._tcp.${namespace}`]),
-          expectedNamespaceRecords(namespace, advertised(agent)),
-        );
-        await withSession(agent, async (c) => {
-          const r = await c.send(`CREATE FLOW ${flow}`);
-          assert.equal(r.code, 250, text(r));
-        });
-        assert.deepEqual(await digNames(bind, flowNames(flow)), expectedFlowRecords(flow, advertised(agent)));
-        const found = await projectResolver(bind).resolveFlow(`flow://${flow}`);
-        assert.equal(found.kind, 'flow');
-        assert.equal(found.agent.port, agent.tlsPort);
-        assert.deepEqual(found.agent.addresses, ['127.0.0.1']);
-        await withSession(agent, async (c) => {
-          const d = body(await c.command(`DESCRIBE FLOW ${flow}`));
-          assert.equal(d['dns'], 'registered', JSON.stringify(d));
-          assert.equal(d['dns-agent'], `${agent.fqdn}:${agent.tlsPort}`);
-          const r = await c.send(`DELETE FLOW ${flow}`);
-          assert.equal(r.code, 250, text(r));
-        });
-        assert.deepEqual(await digNames(bind, flowNames(flow)), []);
-      } finally {
-        await agent.dispose();
-      }
-    });
-  });
+  it(
+    'registers its namespace and a flow with RFC 2136 + TSIG; dig reads them; DELETE removes them',
+    T,
+    async () => {
+      await withBind9(async (bind) => {
+        const agent = await agentAt(bind, bind.zone);
+        try {
+          const namespace = `flows.${bind.zone}`;
+          const flow = `time.${namespace}`;
+          assert.deepEqual(
+            await digNames(bind, [`_flow._tcp.${namespace}`]),
+            expectedNamespaceRecords(namespace, advertised(agent)),
+          );
+          await withSession(agent, async (c) => {
+            const r = await c.send(`CREATE FLOW ${flow}`);
+            assert.equal(r.code, 250, text(r));
+          });
+          assert.deepEqual(
+            await digNames(bind, flowNames(flow)),
+            expectedFlowRecords(flow, advertised(agent)),
+          );
+          const found = await projectResolver(bind).resolveFlow(`flow://${flow}`);
+          assert.equal(found.kind, 'flow');
+          assert.equal(found.agent.port, agent.tlsPort);
+          assert.deepEqual(found.agent.addresses, ['127.0.0.1']);
+          await withSession(agent, async (c) => {
+            const d = body(await c.command(`DESCRIBE FLOW ${flow}`));
+            assert.equal(d['dns'], 'registered', JSON.stringify(d));
+            assert.equal(d['dns-agent'], `${agent.fqdn}:${agent.tlsPort}`);
+            const r = await c.send(`DELETE FLOW ${flow}`);
+            assert.equal(r.code, 250, text(r));
+          });
+          assert.deepEqual(await digNames(bind, flowNames(flow)), []);
+        } finally {
+          await agent.dispose();
+        }
+      });
+    },
+  );
 
   it('in a zone BIND signs inline, RRSIGs cover the records CREATE FLOW added (dig +dnssec)', T, async () => {
     await withBind9(async (bind) => {

@@ -146,7 +146,9 @@ describe('CREATE / DELETE with DNS down: 451, and nothing half done', () => {
       await withAgent(dns, async (agent) => {
         const team = `team.${NAMESPACE}`;
         const other = `other.${NAMESPACE}`;
-        await withSession(agent, async (c) => assert.equal((await c.send(`CREATE NAMESPACE ${other}`)).code, 250));
+        await withSession(agent, async (c) =>
+          assert.equal((await c.send(`CREATE NAMESPACE ${other}`)).code, 250),
+        );
         await dns.stop();
         await withSession(agent, async (c) => {
           const created = await c.send(`CREATE NAMESPACE ${team}`);
@@ -170,48 +172,49 @@ describe('CREATE / DELETE with DNS down: 451, and nothing half done', () => {
 describe('a zone that refuses the key', () => {
   it('an agent configured with the key of another zone does not start, naming REFUSED', T, async () => {
     await withDns(async (dns) => {
-      await assert.rejects(
-        startDnsAgent({ server: dns, key: dns.blueKey, ...FAST }),
-        (error: unknown) => {
-          assert.ok(error instanceof EsonError, String(error));
-          assert.match(error.message, /REFUSED/);
-          assert.match(error.message, /blue-key/);
-          return true;
-        },
-      );
+      await assert.rejects(startDnsAgent({ server: dns, key: dns.blueKey, ...FAST }), (error: unknown) => {
+        assert.ok(error instanceof EsonError, String(error));
+        assert.match(error.message, /REFUSED/);
+        assert.match(error.message, /blue-key/);
+        return true;
+      });
       assert.deepEqual(await digNames(dns, [`_flow._tcp.${NAMESPACE}`]), []);
     });
   });
 
-  it('CREATE FLOW answers 451 naming REFUSED once the zone stops accepting the key; nothing is left', T, async () => {
-    // At first orange.test accepts blue's key too, so the agent starts; then it no longer does.
-    const dns = await startTestDns(({ orange, blue }) => [
-      { name: ZONE, keys: [orange, blue] },
-      { name: 'blue.test', keys: [blue] },
-    ]);
-    try {
-      const agent = await startDnsAgent({ server: dns, key: dns.blueKey, ...FAST });
+  it(
+    'CREATE FLOW answers 451 naming REFUSED once the zone stops accepting the key; nothing is left',
+    T,
+    async () => {
+      // At first orange.test accepts blue's key too, so the agent starts; then it no longer does.
+      const dns = await startTestDns(({ orange, blue }) => [
+        { name: ZONE, keys: [orange, blue] },
+        { name: 'blue.test', keys: [blue] },
+      ]);
       try {
-        await dns.start();
-        await withSession(agent, async (c) => {
-          const r = await c.send(`CREATE FLOW ${FLOW}`);
-          assert.equal(r.code, 451, text(r));
-          assert.match(text(r), /REFUSED/);
-          assert.match(text(r), /blue-key/);
-          assert.deepEqual(await listed(c), []);
-          assert.equal(await hasQueue(agent, FLOW), false);
-          const ns = await c.send(`CREATE NAMESPACE team.${NAMESPACE}`);
-          assert.equal(ns.code, 451, text(ns));
-          assert.match(text(ns), /REFUSED/);
-        });
-        assert.deepEqual(await digNames(dns, flowNames(FLOW)), []);
+        const agent = await startDnsAgent({ server: dns, key: dns.blueKey, ...FAST });
+        try {
+          await dns.start();
+          await withSession(agent, async (c) => {
+            const r = await c.send(`CREATE FLOW ${FLOW}`);
+            assert.equal(r.code, 451, text(r));
+            assert.match(text(r), /REFUSED/);
+            assert.match(text(r), /blue-key/);
+            assert.deepEqual(await listed(c), []);
+            assert.equal(await hasQueue(agent, FLOW), false);
+            const ns = await c.send(`CREATE NAMESPACE team.${NAMESPACE}`);
+            assert.equal(ns.code, 451, text(ns));
+            assert.match(text(ns), /REFUSED/);
+          });
+          assert.deepEqual(await digNames(dns, flowNames(FLOW)), []);
+        } finally {
+          await agent.dispose();
+        }
       } finally {
-        await agent.dispose();
+        await dns.cleanup();
       }
-    } finally {
-      await dns.cleanup();
-    }
-  });
+    },
+  );
 });
 
 describe('two agents racing for one name', () => {
@@ -225,7 +228,10 @@ describe('two agents racing for one name', () => {
           try {
             for (let round = 0; round < 6; round++) {
               const flow = `race${round}.${NAMESPACE}`;
-              const [ra, rb] = await Promise.all([ca.send(`CREATE FLOW ${flow}`), cb.send(`CREATE FLOW ${flow}`)]);
+              const [ra, rb] = await Promise.all([
+                ca.send(`CREATE FLOW ${flow}`),
+                cb.send(`CREATE FLOW ${flow}`),
+              ]);
               assert.deepEqual(
                 [ra.code, rb.code].sort(),
                 [250, 550],
@@ -238,7 +244,10 @@ describe('two agents racing for one name', () => {
                 (await dig(dns, `_flow._tcp.${flow}`, 'SRV')).map((r) => r.rdata),
                 [`10 10 ${winner.advertisedPort} ${winner.fqdn}.`],
               );
-              assert.deepEqual(await digNames(dns, flowNames(flow)), expectedFlowRecords(flow, advertised(winner)));
+              assert.deepEqual(
+                await digNames(dns, flowNames(flow)),
+                expectedFlowRecords(flow, advertised(winner)),
+              );
               // The loser keeps nothing: no row, no queue.
               assert.equal((await listed(lostClient)).includes(flow), false);
               assert.equal(await hasQueue(loser, flow), false);

@@ -272,7 +272,11 @@ export function body(r: FnapReply): Record<string, string> {
 export const text = (r: FnapReply): string => `${r.code} ${r.lines.join(' / ')}`;
 
 /** The three names that hold a flow's records. */
-export const flowNames = (flow: string): string[] => [flow, `_flow._tcp.${flow}`, `_queue._flow._tcp.${flow}`];
+export const flowNames = (flow: string): string[] => [
+  flow,
+  `_flow._tcp.${flow}`,
+  `_queue._flow._tcp.${flow}`,
+];
 
 /**
  * Everything `dig` shows at `names` (ANY over TCP: every RRset), one `name ttl type rdata` line per
@@ -281,13 +285,17 @@ export const flowNames = (flow: string): string[] => [flow, `_flow._tcp.${flow}`
 export async function digNames(dns: DnsServerAddress, names: readonly string[]): Promise<string[]> {
   const lines: string[] = [];
   for (const name of names) {
-    for (const rr of await dig(dns, name, 'ANY', ['+tcp'])) lines.push(`${rr.name} ${rr.ttl} ${rr.type} ${rr.rdata}`);
+    for (const rr of await dig(dns, name, 'ANY', ['+tcp']))
+      lines.push(`${rr.name} ${rr.ttl} ${rr.type} ${rr.rdata}`);
   }
   return lines.sort();
 }
 
 /** What shared/product/fns-records.md says a flow of an agent with the embedded broker holds. */
-export function expectedFlowRecords(flow: string, agent: { fqdn: string; port: number; tls: boolean }): string[] {
+export function expectedFlowRecords(
+  flow: string,
+  agent: { fqdn: string; port: number; tls: boolean },
+): string[] {
   const ttl = 60;
   const service = `_flow._tcp.${flow}.`;
   const queue = `_queue._flow._tcp.${flow}.`;
@@ -316,7 +324,11 @@ export function expectedNamespaceRecords(
 /** The project's own flow resolver, uncached, asking `dns` only. */
 export function projectResolver(dns: DnsServerAddress): FlowResolver {
   return new FlowResolver({
-    resolver: new DnsResolver({ nameservers: [{ host: dns.host, port: dns.port }], cache: false, retries: 0 }),
+    resolver: new DnsResolver({
+      nameservers: [{ host: dns.host, port: dns.port }],
+      cache: false,
+      retries: 0,
+    }),
   });
 }
 

@@ -68,46 +68,55 @@ describe('an agent with the embedded DNS server: the records of fns-records.md',
     });
   });
 
-  it('CREATE FLOW writes exactly PTR, SRV, TXT "tls", queue SRV and TXT, with the implicit-TLS port', T, async () => {
-    await withAgent(async (dns, agent) => {
-      assert.deepEqual(await digNames(dns, flowNames(FLOW)), [], 'nothing before');
-      await withSession(agent, async (c) => {
-        const r = await c.send(`CREATE FLOW ${FLOW}`);
-        assert.equal(r.code, 250, text(r));
+  it(
+    'CREATE FLOW writes exactly PTR, SRV, TXT "tls", queue SRV and TXT, with the implicit-TLS port',
+    T,
+    async () => {
+      await withAgent(async (dns, agent) => {
+        assert.deepEqual(await digNames(dns, flowNames(FLOW)), [], 'nothing before');
+        await withSession(agent, async (c) => {
+          const r = await c.send(`CREATE FLOW ${FLOW}`);
+          assert.equal(r.code, 250, text(r));
+        });
+        // dig: everything at the three names, no more, no less.
+        assert.deepEqual(await digNames(dns, flowNames(FLOW)), expectedFlowRecords(FLOW, advertised(agent)));
+        // Typed queries answer the same (the records are ordinary RRsets, not only an ANY answer).
+        assert.deepEqual(
+          (await dig(dns, FLOW, 'PTR')).map((r) => r.rdata),
+          [`_flow._tcp.${FLOW}.`],
+        );
+        assert.deepEqual(
+          (await dig(dns, `_flow._tcp.${FLOW}`, 'SRV')).map((r) => r.rdata),
+          [`10 10 ${agent.tlsPort} ${AGENT_FQDN}.`],
+        );
+        // The project's resolver follows them to the agent and its broker.
+        const found = await projectResolver(dns).resolveFlow(`flow://${FLOW}`);
+        assert.equal(found.kind, 'flow');
+        assert.equal(found.flow, FLOW);
+        assert.deepEqual(
+          {
+            host: found.agent.host,
+            port: found.agent.port,
+            tls: found.agent.tls,
+            addresses: found.agent.addresses,
+          },
+          { host: AGENT_FQDN, port: agent.tlsPort, tls: true, addresses: ['127.0.0.1'] },
+        );
+        assert.ok(found.broker);
+        assert.deepEqual(
+          {
+            type: found.broker.type,
+            host: found.broker.host,
+            port: found.broker.port,
+            queue: found.broker.queue,
+            tls: found.broker.tls,
+          },
+          { type: 'local', host: AGENT_FQDN, port: agent.tlsPort, queue: FLOW, tls: true },
+        );
+        assert.equal(found.ttl, 60);
       });
-      // dig: everything at the three names, no more, no less.
-      assert.deepEqual(await digNames(dns, flowNames(FLOW)), expectedFlowRecords(FLOW, advertised(agent)));
-      // Typed queries answer the same (the records are ordinary RRsets, not only an ANY answer).
-      assert.deepEqual(
-        (await dig(dns, FLOW, 'PTR')).map((r) => r.rdata),
-        [`_flow._tcp.${FLOW}.`],
-      );
-      assert.deepEqual(
-        (await dig(dns, `_flow._tcp.${FLOW}`, 'SRV')).map((r) => r.rdata),
-        [`10 10 ${agent.tlsPort} ${AGENT_FQDN}.`],
-      );
-      // The project's resolver follows them to the agent and its broker.
-      const found = await projectResolver(dns).resolveFlow(`flow://${FLOW}`);
-      assert.equal(found.kind, 'flow');
-      assert.equal(found.flow, FLOW);
-      assert.deepEqual(
-        { host: found.agent.host, port: found.agent.port, tls: found.agent.tls, addresses: found.agent.addresses },
-        { host: AGENT_FQDN, port: agent.tlsPort, tls: true, addresses: ['127.0.0.1'] },
-      );
-      assert.ok(found.broker);
-      assert.deepEqual(
-        {
-          type: found.broker.type,
-          host: found.broker.host,
-          port: found.broker.port,
-          queue: found.broker.queue,
-          tls: found.broker.tls,
-        },
-        { type: 'local', host: AGENT_FQDN, port: agent.tlsPort, queue: FLOW, tls: true },
-      );
-      assert.equal(found.ttl, 60);
-    });
-  });
+    },
+  );
 
   it('an agent without a certificate advertises its plain port and no "tls"', T, async () => {
     await withAgent(
@@ -133,42 +142,46 @@ describe('an agent with the embedded DNS server: the records of fns-records.md',
     );
   });
 
-  it('DESCRIBE FLOW reports dns=registered and the agent DNS names; dns=missing once nsupdate removed them', T, async () => {
-    await withAgent(async (dns, agent) => {
-      await withSession(agent, async (c) => {
-        assert.equal((await c.send(`CREATE FLOW ${FLOW}`)).code, 250);
-        const d = body(await c.command(`DESCRIBE FLOW ${FLOW}`));
-        assert.equal(d['dns'], 'registered', JSON.stringify(d));
-        assert.equal(d['dns-agent'], `${AGENT_FQDN}:${agent.tlsPort}`);
-        assert.equal(d['dns-broker'], `local ${AGENT_FQDN}:${agent.tlsPort} queue=${FLOW}`);
-        assert.equal(d['dns-detail'], undefined);
+  it(
+    'DESCRIBE FLOW reports dns=registered and the agent DNS names; dns=missing once nsupdate removed them',
+    T,
+    async () => {
+      await withAgent(async (dns, agent) => {
+        await withSession(agent, async (c) => {
+          assert.equal((await c.send(`CREATE FLOW ${FLOW}`)).code, 250);
+          const d = body(await c.command(`DESCRIBE FLOW ${FLOW}`));
+          assert.equal(d['dns'], 'registered', JSON.stringify(d));
+          assert.equal(d['dns-agent'], `${AGENT_FQDN}:${agent.tlsPort}`);
+          assert.equal(d['dns-broker'], `local ${AGENT_FQDN}:${agent.tlsPort} queue=${FLOW}`);
+          assert.equal(d['dns-detail'], undefined);
 
-        // Someone removes the records by hand, with the zone's key.
-        const removed = await nsupdate(
-          dns,
-          dns.orangeKey,
-          ZONE,
-          flowNames(FLOW).map((name) => `update delete ${name}`),
+          // Someone removes the records by hand, with the zone's key.
+          const removed = await nsupdate(
+            dns,
+            dns.orangeKey,
+            ZONE,
+            flowNames(FLOW).map((name) => `update delete ${name}`),
+          );
+          assert.equal(removed.code, 0, removed.output);
+          assert.deepEqual(await digNames(dns, flowNames(FLOW)), []);
+
+          const after = body(await c.command(`DESCRIBE FLOW ${FLOW}`));
+          assert.equal(after['dns'], 'missing', JSON.stringify(after));
+          assert.equal(after['dns-agent'], undefined);
+          assert.match(after['dns-detail'] ?? '', /not in DNS/);
+          // The flow itself is untouched, and deleting it is not blocked by the missing records.
+          assert.equal(after['flow'], FLOW);
+          const deleted = await c.send(`DELETE FLOW ${FLOW}`);
+          assert.equal(deleted.code, 250, text(deleted));
+        });
+        // The namespace's records were never touched.
+        assert.deepEqual(
+          await digNames(dns, [`_flow._tcp.${NAMESPACE}`]),
+          expectedNamespaceRecords(NAMESPACE, advertised(agent)),
         );
-        assert.equal(removed.code, 0, removed.output);
-        assert.deepEqual(await digNames(dns, flowNames(FLOW)), []);
-
-        const after = body(await c.command(`DESCRIBE FLOW ${FLOW}`));
-        assert.equal(after['dns'], 'missing', JSON.stringify(after));
-        assert.equal(after['dns-agent'], undefined);
-        assert.match(after['dns-detail'] ?? '', /not in DNS/);
-        // The flow itself is untouched, and deleting it is not blocked by the missing records.
-        assert.equal(after['flow'], FLOW);
-        const deleted = await c.send(`DELETE FLOW ${FLOW}`);
-        assert.equal(deleted.code, 250, text(deleted));
       });
-      // The namespace's records were never touched.
-      assert.deepEqual(
-        await digNames(dns, [`_flow._tcp.${NAMESPACE}`]),
-        expectedNamespaceRecords(NAMESPACE, advertised(agent)),
-      );
-    });
-  });
+    },
+  );
 
   it('DESCRIBE FLOW says dns=other when the records point at another agent', T, async () => {
     await withAgent(async (dns, agent) => {
@@ -202,7 +215,11 @@ describe('an agent with the embedded DNS server: the records of fns-records.md',
         );
         const r = await c.send(`DELETE FLOW ${FLOW}`);
         assert.equal(r.code, 250, text(r));
-        assert.deepEqual(await digNames(dns, names), withOther, 'DELETE FLOW removed its records and nothing else');
+        assert.deepEqual(
+          await digNames(dns, names),
+          withOther,
+          'DELETE FLOW removed its records and nothing else',
+        );
         assert.equal((await c.send(`DELETE FLOW ${other}`)).code, 250);
       });
       assert.deepEqual(await digNames(dns, names), before);
@@ -213,40 +230,47 @@ describe('an agent with the embedded DNS server: the records of fns-records.md',
     });
   });
 
-  it('CREATE NAMESPACE writes _flow._tcp.<ns> SRV and TXT; DELETE NAMESPACE removes exactly those', T, async () => {
-    await withAgent(async (dns, agent) => {
-      const team = `team.${NAMESPACE}`;
-      const build = `build.${team}`;
-      const names = [`_flow._tcp.${team}`, ...flowNames(build), `_flow._tcp.${NAMESPACE}`];
-      const before = await digNames(dns, names);
-      await withSession(agent, async (c) => {
-        const created = await c.send(`CREATE NAMESPACE ${team}`);
-        assert.equal(created.code, 250, text(created));
-        assert.deepEqual(
-          await digNames(dns, [`_flow._tcp.${team}`]),
-          expectedNamespaceRecords(team, advertised(agent)),
-        );
-        const ns = await projectResolver(dns).resolveNamespace(team);
-        assert.equal(ns.agent.port, agent.tlsPort);
-        assert.equal(ns.agent.tls, true);
+  it(
+    'CREATE NAMESPACE writes _flow._tcp.<ns> SRV and TXT; DELETE NAMESPACE removes exactly those',
+    T,
+    async () => {
+      await withAgent(async (dns, agent) => {
+        const team = `team.${NAMESPACE}`;
+        const build = `build.${team}`;
+        const names = [`_flow._tcp.${team}`, ...flowNames(build), `_flow._tcp.${NAMESPACE}`];
+        const before = await digNames(dns, names);
+        await withSession(agent, async (c) => {
+          const created = await c.send(`CREATE NAMESPACE ${team}`);
+          assert.equal(created.code, 250, text(created));
+          assert.deepEqual(
+            await digNames(dns, [`_flow._tcp.${team}`]),
+            expectedNamespaceRecords(team, advertised(agent)),
+          );
+          const ns = await projectResolver(dns).resolveNamespace(team);
+          assert.equal(ns.agent.port, agent.tlsPort);
+          assert.equal(ns.agent.tls, true);
 
-        // A flow in the new namespace, then both gone again.
-        assert.equal((await c.send(`CREATE FLOW ${build}`)).code, 250);
-        assert.deepEqual(await digNames(dns, flowNames(build)), expectedFlowRecords(build, advertised(agent)));
-        // A namespace that still holds a flow keeps its records.
-        const busy = await c.send(`DELETE NAMESPACE ${team}`);
-        assert.equal(busy.code, 550, text(busy));
-        assert.deepEqual(
-          await digNames(dns, [`_flow._tcp.${team}`]),
-          expectedNamespaceRecords(team, advertised(agent)),
-        );
-        assert.equal((await c.send(`DELETE FLOW ${build}`)).code, 250);
-        const deleted = await c.send(`DELETE NAMESPACE ${team}`);
-        assert.equal(deleted.code, 250, text(deleted));
+          // A flow in the new namespace, then both gone again.
+          assert.equal((await c.send(`CREATE FLOW ${build}`)).code, 250);
+          assert.deepEqual(
+            await digNames(dns, flowNames(build)),
+            expectedFlowRecords(build, advertised(agent)),
+          );
+          // A namespace that still holds a flow keeps its records.
+          const busy = await c.send(`DELETE NAMESPACE ${team}`);
+          assert.equal(busy.code, 550, text(busy));
+          assert.deepEqual(
+            await digNames(dns, [`_flow._tcp.${team}`]),
+            expectedNamespaceRecords(team, advertised(agent)),
+          );
+          assert.equal((await c.send(`DELETE FLOW ${build}`)).code, 250);
+          const deleted = await c.send(`DELETE NAMESPACE ${team}`);
+          assert.equal(deleted.code, 250, text(deleted));
+        });
+        assert.deepEqual(await digNames(dns, names), before);
       });
-      assert.deepEqual(await digNames(dns, names), before);
-    });
-  });
+    },
+  );
 
   it('registers the served namespace again when it starts on the same data directory', T, async () => {
     const dns = await startTestDns();

@@ -11,21 +11,24 @@
  * server (`recursion no`) for its zones; the CSK that `dnssec-policy default` makes is written as
  * keys/K<zone>.+013+<tag>.key with flags 257; a zone that fails to load answers SERVFAIL.
  */
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { DnsResolver } from '../../../src/dns/resolver/stub-resolver.ts';
 import { RRType } from '../../../src/dns/wire/constants.ts';
 import type { Bind9Server } from '../../support/bind9.ts';
-import { freeUdpTcpPort, requireBind9 } from '../../support/bind9.ts';
-
-const run = promisify(execFile);
+import {
+  STARTUP_TIMEOUT_MS,
+  freeUdpTcpPort,
+  namedOptions,
+  requireBind9,
+  spawnNamed,
+  stopAndRemove,
+  waitForNamed,
+  writeNamedConf,
+} from '../../support/bind9.ts';
 
 export const BROKEN_ZONE = 'broken.test';
-const STARTUP_TIMEOUT_MS = 20_000;
 
 export interface ValidatingResolver {
   readonly host: string;
@@ -60,98 +63,43 @@ export async function startValidatingResolver(authoritative: Bind9Server): Promi
     const port = await freeUdpTcpPort();
     const forward = (zone: string) =>
       `zone "${zone}" { type forward; forward only; forwarders { 127.0.0.1 port ${authoritative.port}; }; };\n`;
-    const conf = path.join(dir, 'named.conf');
-    await writeFile(
-      conf,
-      'options {\n' +
-        `  directory "${dir}";\n` +
-        `  pid-file "${path.join(dir, 'named.pid')}";\n` +
-        `  session-keyfile "${path.join(dir, 'session.key')}";\n` +
-        `  listen-on port ${port} { 127.0.0.1; };\n` +
-        '  listen-on-v6 { none; };\n' +
-        '  recursion yes;\n' +
-        '  allow-recursion { 127.0.0.1; };\n' +
-        '  dnssec-validation yes;\n' +
-        '  notify no;\n' +
-        '};\n' +
-        'controls { };\n' +
+    const conf = await writeNamedConf(
+      commands,
+      dir,
+      namedOptions(dir, port, [
+        'recursion yes;',
+        'allow-recursion { 127.0.0.1; };',
+        'dnssec-validation yes;',
+        'notify no;',
+      ]) +
         `trust-anchors { "${signedZone}." static-key ${flags} ${protocol} ${algorithm} "${key}"; };\n` +
         forward(authoritative.zone) +
         forward(signedZone) +
         `zone "${BROKEN_ZONE}" { type primary; file "${path.join(dir, `${BROKEN_ZONE}.db`)}"; };\n`,
+      'resolver',
     );
-    await run(commands.namedCheckconf, [conf]).catch((error: { stdout?: string; stderr?: string }) => {
-      throw new Error(
-        `named-checkconf rejected the resolver configuration: ${error.stdout ?? ''}${error.stderr ?? ''}`,
-      );
+    const named = spawnNamed(commands, conf);
+    await waitForNamed(named, () => validates(port, signedZone), {
+      exited: (status) => `the validating named exited (${status})`,
+      timedOut: (last) =>
+        `the validating named did not validate ${signedZone} within ${STARTUP_TIMEOUT_MS} ms (${last})`,
     });
-    const child = spawn(commands.named, ['-c', conf, '-g'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    try {
-      await waitUntilValidating(child, port, signedZone, () => output);
-    } catch (error) {
-      await stopChild(child);
-      throw error;
-    }
-    let stopped = false;
-    return {
-      host: '127.0.0.1',
-      port,
-      signedZone,
-      output: () => output,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await stopChild(child);
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
+    return { host: '127.0.0.1', port, signedZone, output: named.output, stop: stopAndRemove(named, dir) };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-/** Until the resolver answers the signed zone's SOA with AD set. */
-async function waitUntilValidating(
-  child: ChildProcess,
-  port: number,
-  zone: string,
-  output: () => string,
-): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the validating named exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
-    }
-    const probe = new DnsResolver({
-      nameservers: [{ host: '127.0.0.1', port }],
-      timeoutMs: 300,
-      retries: 0,
-      cache: false,
-      requireDnssec: true,
-    });
-    try {
-      await probe.query(zone, RRType.SOA);
-      return;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `the validating named did not validate ${zone} within ${STARTUP_TIMEOUT_MS} ms (${last}):\n${output()}`,
-  );
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+/** Whether the resolver on 127.0.0.1:`port` answers `zone`'s SOA with AD set (throws why not). */
+async function validates(port: number, zone: string): Promise<boolean> {
+  const probe = new DnsResolver({
+    nameservers: [{ host: '127.0.0.1', port }],
+    timeoutMs: 300,
+    retries: 0,
+    cache: false,
+    requireDnssec: true,
+  });
+  await probe.query(zone, RRType.SOA);
+  return true;
 }

@@ -1,11 +1,10 @@
 /**
  * Test doubles for the resolver: record builders, a zone in memory that answers like an
  * authoritative server (NOERROR, NODATA with the SOA, NXDOMAIN with the SOA), a DnsQuerier over
- * that zone for FlowResolver tests, and a scripted DNS server on a UDP socket (and TCP on the same
- * port) built on ESON's codec for DnsResolver tests.
+ * that zone for FlowResolver tests, and a scripted DNS server (test/support/fake-dns-server.ts: UDP
+ * and TCP on one port) answering with ESON's codec for DnsResolver tests.
  */
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { DnsResolveError } from '../../../src/dns/resolver/errors.ts';
 import type { DnsAnswer, DnsQuerier } from '../../../src/dns/resolver/stub-resolver.ts';
 import { RRClass, RRType, Rcode, typeName } from '../../../src/dns/wire/constants.ts';
@@ -16,6 +15,8 @@ import type { Edns } from '../../../src/dns/wire/rdata/opt.ts';
 import { ednsRecord, readEdns } from '../../../src/dns/wire/rdata/opt.ts';
 import { txtStrings } from '../../../src/dns/wire/rdata/txt.ts';
 import type { WireRecord } from '../../../src/dns/wire/record.ts';
+import type { ScriptedDnsServer, Transport } from '../../support/fake-dns-server.ts';
+import { startScriptedDnsServer } from '../../support/fake-dns-server.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Records
@@ -145,7 +146,7 @@ export function zoneQuerier(
 // ---------------------------------------------------------------------------------------------
 // A scripted DNS server
 
-export type Transport = 'udp' | 'tcp';
+export type { Transport } from '../../support/fake-dns-server.ts';
 
 export interface FakeRequest {
   readonly transport: Transport;
@@ -211,86 +212,30 @@ export function serveZone(
   };
 }
 
-export interface FakeDnsServer {
-  readonly host: string;
-  readonly port: number;
-  readonly received: FakeRequest[];
-  count(transport?: Transport): number;
-  stop(): Promise<void>;
-}
+export type FakeDnsServer = ScriptedDnsServer<FakeRequest>;
 
-export async function startFakeDns(
+export function startFakeDns(
   behave: (request: FakeRequest, index: number) => Behaviour,
 ): Promise<FakeDnsServer> {
-  const received: FakeRequest[] = [];
-  const respond = (bytes: Uint8Array, transport: Transport): readonly Uint8Array[] => {
-    const message = decodeMessage(bytes);
-    const q = message.questions[0];
-    const request: FakeRequest = {
-      transport,
-      message,
-      name: q?.name ?? '',
-      type: q?.type ?? 0,
-      edns: readEdns(message.additionals),
-    };
-    received.push(request);
-    const action = behave(request, received.length - 1);
-    if ('drop' in action) return [];
-    if ('raw' in action) return action.raw;
-    return [reply(request, action.reply)];
-  };
-  const sockets = new Set<net.Socket>();
-  const tcp = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-        const length = buffered.readUInt16BE(0);
-        const outs = respond(new Uint8Array(buffered.subarray(2, 2 + length)), 'tcp');
-        buffered = buffered.subarray(2 + length);
-        for (const out of outs) {
-          const frame = Buffer.alloc(2 + out.length);
-          frame.writeUInt16BE(out.length, 0);
-          frame.set(out, 2);
-          socket.write(frame);
-        }
-      }
-    });
-  });
-  let udp: dgram.Socket | undefined;
-  let port = 0;
-  for (let attempt = 0; udp === undefined; attempt++) {
-    const candidate = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => candidate.bind(0, '127.0.0.1', () => resolve()));
-    port = candidate.address().port;
-    const listening = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (listening) udp = candidate;
-    else await new Promise<void>((resolve) => candidate.close(() => resolve()));
-    if (attempt === 10 && udp === undefined) throw new Error('no port free for both UDP and TCP');
-  }
-  const socket = udp;
-  socket.on('message', (packet, peer) => {
-    for (const out of respond(new Uint8Array(packet), 'udp')) socket.send(out, peer.port, peer.address);
-  });
-  return {
-    host: '127.0.0.1',
-    port,
-    received,
-    count: (transport) => received.filter((r) => transport === undefined || r.transport === transport).length,
-    async stop() {
-      for (const s of sockets) s.destroy();
-      await Promise.all([
-        new Promise<void>((resolve) => socket.close(() => resolve())),
-        new Promise<void>((resolve) => tcp.close(() => resolve())),
-      ]);
+  return startScriptedDnsServer(
+    (bytes, transport): FakeRequest => {
+      const message = decodeMessage(bytes);
+      const q = message.questions[0];
+      return {
+        transport,
+        message,
+        name: q?.name ?? '',
+        type: q?.type ?? 0,
+        edns: readEdns(message.additionals),
+      };
     },
-  };
+    (request, index) => {
+      const action = behave(request, index);
+      if ('drop' in action) return [];
+      if ('raw' in action) return action.raw;
+      return [reply(request, action.reply)];
+    },
+  );
 }
 
 /** A UDP socket on 127.0.0.1 that reads every query and never answers. */
