@@ -77,24 +77,18 @@ try {
   await run(['get', 'namespaces']);
 
   const network = JSON.parse(await readFile(path.join(devDir, 'network.json'), 'utf8')) as {
-    participants: { name: string; agent: { host: string; tlsPort: number; fqdn: string }; caFile: string }[];
+    dns: { host: string; port: number };
   };
-  const orange = network.participants.find((p) => p.name === 'orange');
-  if (!orange) throw new Error('network.json has no orange');
-  const anonymous = [
-    '--anonymous',
-    '--agent',
-    `${orange.agent.host}:${orange.agent.tlsPort}`,
-    '--tls',
-    'implicit',
-    '--ca',
-    orange.caFile,
-    '--servername',
-    orange.agent.fqdn,
-  ];
-  say('anyone may read the public flow anonymously, but not write to it (550)');
-  await run([...anonymous, 'read', 'time.demo.flows.orange.test', '--from', '3']);
-  await run([...anonymous, 'write', 'time.demo.flows.orange.test', 'forged']).then(
+  say(`the flow is in DNS: the network's DNS server (${network.dns.host}:${network.dns.port}) resolves it`);
+  await run(['resolve', 'flow://time.demo.flows.orange.test']);
+
+  say("log in as blue's user: blue's agent, but the same network DNS");
+  await run(['login', '--dev', 'blue', '--dir', devDir]);
+  say("blue's user names orange's flow only: the CLI finds orange's agent through DNS and reads anonymously");
+  await run(['describe', 'flow', 'flow://time.demo.flows.orange.test']);
+  await run(['read', 'flow://time.demo.flows.orange.test', '--from', '3']);
+  say('but may not write to it (550)');
+  await run(['write', 'flow://time.demo.flows.orange.test', 'forged']).then(
     () => {
       throw new Error('an anonymous write was accepted');
     },

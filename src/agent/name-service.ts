@@ -19,11 +19,7 @@ export interface AgentNameService extends NameServiceDeps {
   registerOwnAddresses(fqdn: string): Promise<void>;
 }
 
-export function createNameService(
-  config: DnsConfig,
-  agent: AgentEndpoint,
-  log: Logger,
-): AgentNameService {
+export function createNameService(config: DnsConfig, agent: AgentEndpoint, log: Logger): AgentNameService {
   const w = config.writer;
   let writer: NameServiceWriter;
   let rfc2136: Rfc2136Writer | undefined;

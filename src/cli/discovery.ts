@@ -17,7 +17,9 @@ export interface DiscoveredAgent {
 
 export function flowResolver(nameserver: string | undefined): FlowResolver {
   const nameservers = nameserver ? [parseHostPort(nameserver, '--nameserver')] : undefined;
-  return new FlowResolver({ resolver: new DnsResolver({ ...(nameservers ? { nameservers } : {}), cache: false }) });
+  return new FlowResolver({
+    resolver: new DnsResolver({ ...(nameservers ? { nameservers } : {}), cache: false }),
+  });
 }
 
 /**
@@ -25,7 +27,10 @@ export function flowResolver(nameserver: string | undefined): FlowResolver {
  * names a namespace, whose `_flow._tcp` records the flow fallback, looking only above the name,
  * would miss), else the closest namespace above it.
  */
-export async function resolveFlowOrNamespace(name: string, nameserver: string | undefined): Promise<FlowResolution> {
+export async function resolveFlowOrNamespace(
+  name: string,
+  nameserver: string | undefined,
+): Promise<FlowResolution> {
   const resolver = flowResolver(nameserver);
   const asNamespace = (): Promise<NamespaceResolution | undefined> =>
     resolver.resolveNamespace(name).catch(() => undefined);

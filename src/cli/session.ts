@@ -49,7 +49,9 @@ export async function resolveProfile(options: GlobalOptions): Promise<Profile> {
   if (servername) profile.servername = servername;
   const user = options.user ?? base?.user;
   if (user) profile.user = user;
-  const password = process.env['ESON_PASSWORD'] ?? (options.user && options.user !== base?.user ? undefined : base?.password);
+  const password =
+    process.env['ESON_PASSWORD'] ??
+    (options.user && options.user !== base?.user ? undefined : base?.password);
   if (password !== undefined) profile.password = password;
   const nameserver = options.nameserver ?? base?.nameserver;
   if (nameserver) profile.nameserver = nameserver;
@@ -77,7 +79,10 @@ export async function profileFor(options: GlobalOptions, target: string): Promis
     // say how to name an agent rather than only what DNS lacked.
     if (nameserver || !(noLogin instanceof CliError)) throw error;
     const why = error instanceof Error ? error.message : String(error);
-    throw new CliError(`${noLogin.message}, or pass --agent or --nameserver (DNS found no agent for ${target}: ${why})`, noLogin.exitCode);
+    throw new CliError(
+      `${noLogin.message}, or pass --agent or --nameserver (DNS found no agent for ${target}: ${why})`,
+      noLogin.exitCode,
+    );
   });
   const base = saved ? await resolveProfile(options) : undefined;
   const ours = base !== undefined && (base.servername ?? base.host) === found.fqdn;
@@ -87,7 +92,8 @@ export async function profileFor(options: GlobalOptions, target: string): Promis
     // "tls" in the agent's TXT: TLS from the first byte; otherwise STARTTLS, never silent plaintext.
     tls: options.tls ? parseTlsMode(options.tls) : found.tls ? 'implicit' : 'starttls',
     servername: found.fqdn,
-    mechanism: options.anonymous || (!ours && !options.user) ? 'ANONYMOUS' : (base?.mechanism ?? 'SCRAM-SHA-256'),
+    mechanism:
+      options.anonymous || (!ours && !options.user) ? 'ANONYMOUS' : (base?.mechanism ?? 'SCRAM-SHA-256'),
   };
   const ca = options.ca ?? base?.ca;
   if (ca) profile.ca = ca;
@@ -102,9 +108,11 @@ export async function profileFor(options: GlobalOptions, target: string): Promis
 }
 
 export async function openSession(profile: Profile): Promise<FnapClient> {
-  const ca = profile.ca ? await readFile(profile.ca).catch(() => {
-    throw new CliError(`cannot read CA file ${profile.ca ?? ''}`, ExitCode.Config);
-  }) : undefined;
+  const ca = profile.ca
+    ? await readFile(profile.ca).catch(() => {
+        throw new CliError(`cannot read CA file ${profile.ca ?? ''}`, ExitCode.Config);
+      })
+    : undefined;
   const client = await FnapClient.connect({
     host: profile.host,
     port: profile.port,
@@ -127,7 +135,10 @@ export async function openSession(profile: Profile): Promise<FnapClient> {
       if (!(error instanceof FnapReplyError)) throw error;
       const who = credentials.mechanism === 'ANONYMOUS' ? 'anonymous' : (credentials.user ?? '');
       const { code, lines } = error.reply;
-      throw new CliError(`authentication as ${who} failed: ${code} ${lines.join(' / ')}`, exitCodeForReply(code));
+      throw new CliError(
+        `authentication as ${who} failed: ${code} ${lines.join(' / ')}`,
+        exitCodeForReply(code),
+      );
     });
     return client;
   } catch (error) {
@@ -150,7 +161,9 @@ export async function withSession<T>(
   fn: (client: FnapClient) => Promise<T>,
   target?: string,
 ): Promise<T> {
-  const client = await openSession(target ? await profileFor(options, target) : await resolveProfile(options));
+  const client = await openSession(
+    target ? await profileFor(options, target) : await resolveProfile(options),
+  );
   try {
     return await fn(client);
   } finally {

@@ -7,7 +7,16 @@ import type { DnsView } from './deps.ts';
 import { lockFor } from './keyed-lock.ts';
 import type { FlowPatch, FlowRecord, NamespaceRecord, Visibility } from '../ports/registry.ts';
 import { mayManageFlow, mayReadFlow, ownsNamespace, requireUser } from './access.ts';
-import { EsonError, exists, forbidden, invalidArgument, invalidName, isEsonError, notFound, unavailable } from './errors.ts';
+import {
+  EsonError,
+  exists,
+  forbidden,
+  invalidArgument,
+  invalidName,
+  isEsonError,
+  notFound,
+  unavailable,
+} from './errors.ts';
 import { MAX_NAME_OCTETS, parentName, parseFlowName, parseNamespaceName } from './names.ts';
 import { queueServiceName } from './fns-records.ts';
 
@@ -19,7 +28,8 @@ export interface CreateFlowOptions {
 
 export function parseVisibility(value: string): Visibility {
   const v = value.toLowerCase();
-  if (v !== 'public' && v !== 'private') throw invalidArgument(`visibility must be public or private, not "${value}"`);
+  if (v !== 'public' && v !== 'private')
+    throw invalidArgument(`visibility must be public or private, not "${value}"`);
   return v;
 }
 
@@ -35,7 +45,9 @@ async function namespaceOf(deps: CoreDeps, flow: string): Promise<NamespaceRecor
 export function brokerFor(deps: CoreDeps, type: string): Broker {
   const broker = deps.brokers.get(type);
   if (!broker) {
-    throw invalidArgument(`broker "${type}" is not configured on this agent (configured: ${[...deps.brokers.keys()].join(', ')})`);
+    throw invalidArgument(
+      `broker "${type}" is not configured on this agent (configured: ${[...deps.brokers.keys()].join(', ')})`,
+    );
   }
   return broker;
 }
@@ -65,9 +77,15 @@ export async function createFlow(
  * Queue, then DNS, then registry: each step undone if a later one fails, so that a failure leaves
  * no half-created flow (no queue, no records, no registry row) and the client gets 451.
  */
-async function createFlowLocked(deps: CoreDeps, user: string, name: string, options: CreateFlowOptions): Promise<FlowRecord> {
+async function createFlowLocked(
+  deps: CoreDeps,
+  user: string,
+  name: string,
+  options: CreateFlowOptions,
+): Promise<FlowRecord> {
   if (await deps.registry.getFlow(name)) throw exists(`flow ${name}`);
-  if (await deps.registry.getNamespace(name)) throw exists(`namespace ${name} (a flow may not share its name)`);
+  if (await deps.registry.getNamespace(name))
+    throw exists(`namespace ${name} (a flow may not share its name)`);
   const namespace = await namespaceOf(deps, name);
   if (!(await ownsNamespace(deps.registry, user, namespace.name))) {
     throw forbidden(`not permitted: ${user} does not own namespace ${namespace.name}`);
@@ -102,7 +120,9 @@ async function createFlowLocked(deps: CoreDeps, user: string, name: string, opti
   const registration = flowRegistration(deps, record, queue);
   if (registration) {
     try {
-      await viaDns(`registration of flow ${name}`, () => registration.writer.registerFlow(registration.records));
+      await viaDns(`registration of flow ${name}`, () =>
+        registration.writer.registerFlow(registration.records),
+      );
     } catch (error) {
       await dropQueue();
       throw error;
@@ -199,7 +219,14 @@ export function brokerEndpoint(flow: FlowRecord, queue: QueueInfo): BrokerEndpoi
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(queue.endpoint)) {
     const url = new URL(queue.endpoint);
     const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return { type: flow.broker, host: url.hostname, port, queue: flow.queue, queueUrl: queue.endpoint, tls: queue.tls };
+    return {
+      type: flow.broker,
+      host: url.hostname,
+      port,
+      queue: flow.queue,
+      queueUrl: queue.endpoint,
+      tls: queue.tls,
+    };
   }
   const colon = queue.endpoint.lastIndexOf(':');
   const host = colon > 0 ? queue.endpoint.slice(0, colon).replace(/^\[|\]$/g, '') : queue.endpoint;
@@ -217,7 +244,9 @@ async function viaDns<T>(what: string, call: () => Promise<T>): Promise<T> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (isEsonError(error) && error.kind === 'exists') {
-      throw new EsonError('exists', `${what} refused: the name is already registered in DNS (${message})`, { cause: error });
+      throw new EsonError('exists', `${what} refused: the name is already registered in DNS (${message})`, {
+        cause: error,
+      });
     }
     throw unavailable(`DNS ${what} failed: ${message}; nothing was changed`, error);
   }
@@ -253,22 +282,31 @@ export interface FlowDescription {
   readonly dns: DnsView | undefined;
 }
 
-export async function describeFlow(deps: CoreDeps, identity: Identity, input: string): Promise<FlowDescription> {
+export async function describeFlow(
+  deps: CoreDeps,
+  identity: Identity,
+  input: string,
+): Promise<FlowDescription> {
   const flow = await readableFlow(deps, identity, input);
-  const queue = await viaBroker('describe the queue', () => brokerFor(deps, flow.broker).describeQueue(flow.queue));
+  const queue = await viaBroker('describe the queue', () =>
+    brokerFor(deps, flow.broker).describeQueue(flow.queue),
+  );
   const lookup = deps.nameService?.lookup;
   const dns = lookup
-    ? await lookup(flow.name).catch(
-        (error: unknown): DnsView => ({
-          status: 'unavailable',
-          detail: error instanceof Error ? error.message : String(error),
-        }),
-      )
+    ? await lookup(flow.name).catch((error: unknown): DnsView => ({
+        status: 'unavailable',
+        detail: error instanceof Error ? error.message : String(error),
+      }))
     : undefined;
   return { flow, queue, dns };
 }
 
-export async function updateFlow(deps: CoreDeps, identity: Identity, input: string, patch: FlowPatch): Promise<FlowRecord> {
+export async function updateFlow(
+  deps: CoreDeps,
+  identity: Identity,
+  input: string,
+  patch: FlowPatch,
+): Promise<FlowRecord> {
   const flow = await manageableFlow(deps, identity, input);
   if (Object.keys(patch).length === 0) throw invalidArgument('UPDATE FLOW needs at least one key=value');
   return deps.registry.updateFlow(flow.name, patch);
@@ -282,12 +320,14 @@ export async function deleteFlow(deps: CoreDeps, identity: Identity, input: stri
 /** DNS first: if its records cannot be removed, the flow stays whole (451) rather than half-deleted. */
 async function deleteFlowLocked(deps: CoreDeps, flow: FlowRecord): Promise<FlowRecord> {
   if (deps.nameService) {
-    const queue = await viaBroker('describe the queue', () => brokerFor(deps, flow.broker).describeQueue(flow.queue)).catch(
-      () => undefined,
-    );
+    const queue = await viaBroker('describe the queue', () =>
+      brokerFor(deps, flow.broker).describeQueue(flow.queue),
+    ).catch(() => undefined);
     const registration = flowRegistration(deps, flow, queue ?? placeholderQueue(flow));
     if (registration) {
-      await viaDns(`removal of flow ${flow.name}`, () => registration.writer.unregisterFlow(registration.records));
+      await viaDns(`removal of flow ${flow.name}`, () =>
+        registration.writer.unregisterFlow(registration.records),
+      );
     }
   }
   await deps.registry.deleteFlow(flow.name);
@@ -298,12 +338,17 @@ async function deleteFlowLocked(deps: CoreDeps, flow: FlowRecord): Promise<FlowR
   return flow;
 }
 
-export async function listFlows(deps: CoreDeps, identity: Identity, namespaceInput?: string): Promise<FlowRecord[]> {
+export async function listFlows(
+  deps: CoreDeps,
+  identity: Identity,
+  namespaceInput?: string,
+): Promise<FlowRecord[]> {
   if (namespaceInput === undefined) {
     const user = requireUser(identity, 'list their own flows (name a namespace)');
     const all = await deps.registry.listFlows();
     const mine: FlowRecord[] = [];
-    for (const flow of all) if (await mayManageFlow(deps.registry, { kind: 'user', name: user }, flow)) mine.push(flow);
+    for (const flow of all)
+      if (await mayManageFlow(deps.registry, { kind: 'user', name: user }, flow)) mine.push(flow);
     return mine;
   }
   const namespace = parseNamespaceName(namespaceInput);
@@ -333,7 +378,12 @@ export interface ReadResponse {
   readonly commit?: () => Promise<void>;
 }
 
-export async function readFlow(deps: CoreDeps, identity: Identity, input: string, request: ReadRequest): Promise<ReadResponse> {
+export async function readFlow(
+  deps: CoreDeps,
+  identity: Identity,
+  input: string,
+  request: ReadRequest,
+): Promise<ReadResponse> {
   const flow = await readableFlow(deps, identity, input);
   const broker = brokerFor(deps, flow.broker);
   const consumer = identity.kind === 'user' ? `user:${identity.name}` : undefined;
@@ -346,7 +396,8 @@ export async function readFlow(deps: CoreDeps, identity: Identity, input: string
       const info = await broker.describeQueue(flow.queue);
       from = request.start === 'earliest' ? info.firstPosition : info.nextPosition;
     }
-    const readOnce = () => broker.read(flow.queue, { from, limit: request.limit, maxBytes: request.maxBytes });
+    const readOnce = () =>
+      broker.read(flow.queue, { from, limit: request.limit, maxBytes: request.maxBytes });
     let result = await readOnce();
     if (result.events.length === 0 && request.waitMs > 0 && !request.signal?.aborted) {
       await broker.waitFor(flow.queue, result.next, request.waitMs, request.signal);

@@ -16,7 +16,11 @@ export async function nearestAncestor(deps: CoreDeps, name: string): Promise<Nam
   return undefined;
 }
 
-export async function createNamespace(deps: CoreDeps, identity: Identity, input: string): Promise<NamespaceRecord> {
+export async function createNamespace(
+  deps: CoreDeps,
+  identity: Identity,
+  input: string,
+): Promise<NamespaceRecord> {
   const user = requireUser(identity, 'create namespaces');
   const name = parseNamespaceName(input);
   if (await deps.registry.getNamespace(name)) throw exists(`namespace ${name}`);
@@ -60,7 +64,10 @@ export async function createNamespace(deps: CoreDeps, identity: Identity, input:
   try {
     await deps.registry.createNamespace(record);
   } catch (error) {
-    if (ns) await ns.writer.unregisterNamespace({ namespace: name, agent: ns.agent, ttl: ns.ttl }).catch(() => undefined);
+    if (ns)
+      await ns.writer
+        .unregisterNamespace({ namespace: name, agent: ns.agent, ttl: ns.ttl })
+        .catch(() => undefined);
     throw error;
   }
   return record;
@@ -77,9 +84,11 @@ export async function republishNamespaces(deps: CoreDeps): Promise<string[]> {
   const failures: string[] = [];
   for (const record of await deps.registry.listNamespaces()) {
     if (record.parent === null) continue;
-    await ns.writer.registerNamespace({ namespace: record.name, agent: ns.agent, ttl: ns.ttl }).catch((error: unknown) => {
-      failures.push(`namespace ${record.name}: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    await ns.writer
+      .registerNamespace({ namespace: record.name, agent: ns.agent, ttl: ns.ttl })
+      .catch((error: unknown) => {
+        failures.push(`namespace ${record.name}: ${error instanceof Error ? error.message : String(error)}`);
+      });
   }
   return failures;
 }
@@ -89,7 +98,10 @@ async function viaDnsForNamespace<T>(what: string, call: () => Promise<T>): Prom
   try {
     return await call();
   } catch (error) {
-    throw unavailable(`DNS ${what} failed: ${error instanceof Error ? error.message : String(error)}; nothing was changed`, error);
+    throw unavailable(
+      `DNS ${what} failed: ${error instanceof Error ? error.message : String(error)}; nothing was changed`,
+      error,
+    );
   }
 }
 
@@ -107,8 +119,12 @@ export async function describeNamespace(
   const name = parseNamespaceName(input);
   const record = await deps.registry.getNamespace(name);
   if (!record) throw notFound(`namespace ${name}`);
-  if (!(await ownsNamespace(deps.registry, user, name))) throw forbidden(`not permitted: ${user} does not own namespace ${name}`);
-  const [flows, all] = await Promise.all([deps.registry.listFlows({ namespace: name }), deps.registry.listNamespaces()]);
+  if (!(await ownsNamespace(deps.registry, user, name)))
+    throw forbidden(`not permitted: ${user} does not own namespace ${name}`);
+  const [flows, all] = await Promise.all([
+    deps.registry.listFlows({ namespace: name }),
+    deps.registry.listNamespaces(),
+  ]);
   return { ...record, flows: flows.length, children: all.filter((ns) => ns.parent === name).length };
 }
 
@@ -117,12 +133,17 @@ export async function deleteNamespace(deps: CoreDeps, identity: Identity, input:
   const name = parseNamespaceName(input);
   const record = await deps.registry.getNamespace(name);
   if (!record) throw notFound(`namespace ${name}`);
-  if (!(await ownsNamespace(deps.registry, user, name))) throw forbidden(`not permitted: ${user} does not own namespace ${name}`);
-  if (record.parent === null) throw forbidden(`namespace ${name} is served by this agent's configuration and cannot be deleted`);
+  if (!(await ownsNamespace(deps.registry, user, name)))
+    throw forbidden(`not permitted: ${user} does not own namespace ${name}`);
+  if (record.parent === null)
+    throw forbidden(`namespace ${name} is served by this agent's configuration and cannot be deleted`);
   const ns = deps.nameService;
   if (ns) {
     // Checked before DNS is touched, so that a namespace still in use keeps its records.
-    const [flows, all] = await Promise.all([deps.registry.listFlows({ namespace: name }), deps.registry.listNamespaces()]);
+    const [flows, all] = await Promise.all([
+      deps.registry.listFlows({ namespace: name }),
+      deps.registry.listNamespaces(),
+    ]);
     const children = all.filter((n) => n.parent === name).length;
     if (flows.length > 0 || children > 0) {
       throw exists(`namespace ${name} still holds ${flows.length} flows and ${children} child namespaces`);

@@ -61,8 +61,16 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** The CA and agent certificate of a participant, created on first start and kept after. */
-async function ensureCertificates(dir: string, fqdn: string, host: string): Promise<{ ca: string; key: string; cert: string }> {
-  const files = { ca: path.join(dir, 'ca.pem'), key: path.join(dir, 'agent-key.pem'), cert: path.join(dir, 'agent-cert.pem') };
+async function ensureCertificates(
+  dir: string,
+  fqdn: string,
+  host: string,
+): Promise<{ ca: string; key: string; cert: string }> {
+  const files = {
+    ca: path.join(dir, 'ca.pem'),
+    key: path.join(dir, 'agent-key.pem'),
+    cert: path.join(dir, 'agent-cert.pem'),
+  };
   if ((await exists(files.ca)) && (await exists(files.key)) && (await exists(files.cert))) return files;
   const ca = await createCertificateAuthority(`ESON dev CA for ${fqdn}`);
   const server = await issueServerCertificate(ca, [fqdn, 'localhost', host]);
@@ -76,7 +84,9 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
   const dir = path.resolve(options.dir);
   const host = options.host ?? '127.0.0.1';
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const previous = (await exists(networkFile(dir))) ? await readNetwork(dir).catch(() => undefined) : undefined;
+  const previous = (await exists(networkFile(dir)))
+    ? await readNetwork(dir).catch(() => undefined)
+    : undefined;
   const names = options.participants.map((p) => p.toLowerCase());
   const homes = names.map((name) => path.join(dir, name));
   for (const home of homes) await mkdir(home, { recursive: true, mode: 0o700 });
@@ -92,7 +102,11 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       name: `${name}.test`,
       keys: [{ name: keys[i]?.name ?? '', algorithm: 'hmac-sha256', secret: keys[i]?.secret ?? '' }],
     })),
-    log: createLogger({ level: 'info', name: 'dns', destination: fileDestination(path.join(dir, 'dns.log')) }),
+    log: createLogger({
+      level: 'info',
+      name: 'dns',
+      destination: fileDestination(path.join(dir, 'dns.log')),
+    }),
   });
   const dnsAddress = await dns.start();
   const running: RunningAgent[] = [];
@@ -108,8 +122,8 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       const certs = await ensureCertificates(home, fqdn, host);
       const userName = USER_NAMES[index] ?? `${name}-user`;
       const password =
-        previous?.participants.find((p) => p.name === name)?.users.find((u) => u.name === userName)?.password ??
-        generatePassword();
+        previous?.participants.find((p) => p.name === name)?.users.find((u) => u.name === userName)
+          ?.password ?? generatePassword();
       const dataDir = path.join(home, 'data');
       const registry = await openRegistry(dataDir);
       try {
@@ -135,7 +149,11 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
         },
         home,
       );
-      const log = createLogger({ level: 'info', name: fqdn, destination: fileDestination(path.join(home, 'agent.log')) });
+      const log = createLogger({
+        level: 'info',
+        name: fqdn,
+        destination: fileDestination(path.join(home, 'agent.log')),
+      });
       const agent = await startAgent(config, { log });
       running.push(agent);
       participants.push({
@@ -156,7 +174,11 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
   const caBundle = path.join(dir, 'ca-bundle.pem');
   const pems = await Promise.all(participants.map((p) => readFile(p.caFile, 'utf8')));
   await writeFile(caBundle, pems.map((pem) => `${pem.trimEnd()}\n`).join(''));
-  const network: NetworkJson = { dns: { host: dnsAddress.host, port: dnsAddress.port }, caBundle, participants };
+  const network: NetworkJson = {
+    dns: { host: dnsAddress.host, port: dnsAddress.port },
+    caBundle,
+    participants,
+  };
   const file = networkFile(dir);
   await writeFile(`${file}.tmp`, `${JSON.stringify(network, null, 2)}\n`, { mode: 0o600 });
   await rename(`${file}.tmp`, file);
