@@ -51,8 +51,12 @@ export function orderSrv(records: readonly SrvFields[], random: RandomSource = M
   const ordered: SrvCandidate[] = [];
   for (const priority of [...byPriority.keys()].sort((a, b) => a - b)) {
     const group = byPriority.get(priority) ?? [];
-    // Weight-0 records at the beginning (RFC 2782), the rest in the order received.
-    const remaining = [...group.filter((c) => c.weight === 0), ...group.filter((c) => c.weight > 0)];
+    // Weight-0 records at the beginning (RFC 2782: "any order, except..."). The rest in a fixed
+    // order (weight, then target and port), not the order received: servers rotate RRsets, and the
+    // same draw must pick the same record whatever order the answer came in.
+    const remaining = [...group].sort(
+      (a, b) => a.weight - b.weight || a.host.localeCompare(b.host) || a.port - b.port,
+    );
     while (remaining.length > 0) {
       let sum = 0;
       for (const c of remaining) sum += c.weight;

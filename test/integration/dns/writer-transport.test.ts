@@ -259,12 +259,13 @@ describe('RFC 2136 writer: RCODEs and TSIG errors', () => {
     const skewMs = 3600_000;
     await withServer(
       (r) => {
-        const serverTime = Math.floor(Date.now() / 1000);
+        const requestTime = r.message.additionals.at(-1)?.data;
+        assert.ok(requestTime?.kind === 'TSIG');
+        // The server's clock exactly one hour behind the request's Time Signed: no rounding race.
+        const serverTime = requestTime.timeSigned - skewMs / 1000;
         const otherData = Buffer.alloc(6);
         otherData.writeUIntBE(serverTime, 0, 6);
         const unsigned = answer(r, null, Rcode.NOTAUTH);
-        const requestTime = r.message.additionals.at(-1)?.data;
-        assert.ok(requestTime?.kind === 'TSIG');
         return {
           raw: [
             signMessage(unsigned, KEY, {
