@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, ExitCode, exitCodeFor } from './exit-codes.ts';
 import { createOutput } from './output.ts';
+import { ConfigError } from '../config/agent-config.ts';
 import type { GlobalOptions } from './session.ts';
 
 const VERSION = '0.1.0';
@@ -211,7 +212,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version "errors" are normal exits; commander already printed the message.
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
-    const code = error instanceof CliError ? error.exitCode : exitCodeFor(error);
+    // A configuration file that cannot be read or is invalid is the operator's to fix: exit 8, no stack.
+    const code =
+      error instanceof CliError
+        ? error.exitCode
+        : error instanceof ConfigError
+          ? ExitCode.Config
+          : exitCodeFor(error);
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`eson: ${message}\n`);
     if (code === ExitCode.Internal && error instanceof Error && error.stack)

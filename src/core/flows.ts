@@ -85,7 +85,7 @@ async function createFlowLocked(
 ): Promise<FlowRecord> {
   if (await deps.registry.getFlow(name)) throw exists(`flow ${name}`);
   if (await deps.registry.getNamespace(name))
-    throw exists(`namespace ${name} (a flow may not share its name)`);
+    throw new EsonError('exists', `a namespace named ${name} exists; a flow may not share its name`);
   const namespace = await namespaceOf(deps, name);
   if (!(await ownsNamespace(deps.registry, user, namespace.name))) {
     throw forbidden(`not permitted: ${user} does not own namespace ${namespace.name}`);
@@ -328,9 +328,17 @@ async function deleteFlowLocked(deps: CoreDeps, flow: FlowRecord): Promise<FlowR
       await viaDns(`removal of flow ${flow.name}`, () =>
         registration.writer.unregisterFlow(registration.records),
       );
+      try {
+        await deps.registry.deleteFlow(flow.name);
+      } catch (error) {
+        // The flow stays: so must its records ("nothing was changed").
+        await registration.writer.registerFlow(registration.records).catch(() => undefined);
+        throw error;
+      }
     }
+  } else {
+    await deps.registry.deleteFlow(flow.name);
   }
-  await deps.registry.deleteFlow(flow.name);
   // The registry no longer knows the flow; a queue left by a failure here is reset on the next create.
   await brokerFor(deps, flow.broker)
     .deleteQueue(flow.queue)

@@ -3,7 +3,7 @@ import type { CoreDeps } from './deps.ts';
 import type { Identity } from './identity.ts';
 import type { NamespaceRecord } from '../ports/registry.ts';
 import { ownsNamespace, requireUser } from './access.ts';
-import { exists, forbidden, invalidName, notFound, unavailable } from './errors.ts';
+import { EsonError, exists, forbidden, invalidName, notFound, unavailable } from './errors.ts';
 import { flowServiceName } from './fns-records.ts';
 import { isWithin, MAX_NAME_OCTETS, parentName, parseNamespaceName } from './names.ts';
 
@@ -36,9 +36,14 @@ export async function createNamespace(
     deps.registry.listFlows({ namespace: parent.name }),
   ]);
   const below = siblings.find((ns) => ns.name !== name && isWithin(ns.name, name));
-  if (below) throw exists(`namespace ${below.name} below ${name} (create namespaces from the top down)`);
+  if (below) {
+    throw new EsonError(
+      'exists',
+      `namespace ${below.name} already lies below ${name}: create namespaces from the top down`,
+    );
+  }
   const flowBelow = flows.find((flow) => isWithin(flow.name, name));
-  if (flowBelow) throw exists(`flow ${flowBelow.name} below ${name}`);
+  if (flowBelow) throw new EsonError('exists', `flow ${flowBelow.name} already lies below ${name}`);
   const record: NamespaceRecord = {
     name,
     owner: user,
@@ -146,11 +151,21 @@ export async function deleteNamespace(deps: CoreDeps, identity: Identity, input:
     ]);
     const children = all.filter((n) => n.parent === name).length;
     if (flows.length > 0 || children > 0) {
-      throw exists(`namespace ${name} still holds ${flows.length} flows and ${children} child namespaces`);
+      throw new EsonError(
+        'exists',
+        `namespace ${name} still holds ${flows.length} flows and ${children} child namespaces`,
+      );
     }
-    await viaDnsForNamespace(`removal of namespace ${name}`, () =>
-      ns.writer.unregisterNamespace({ namespace: name, agent: ns.agent, ttl: ns.ttl }),
-    );
+    const records = { namespace: name, agent: ns.agent, ttl: ns.ttl };
+    await viaDnsForNamespace(`removal of namespace ${name}`, () => ns.writer.unregisterNamespace(records));
+    try {
+      await deps.registry.deleteNamespace(name);
+    } catch (error) {
+      // The namespace stays: so must its records ("nothing was changed").
+      await ns.writer.registerNamespace(records).catch(() => undefined);
+      throw error;
+    }
+    return;
   }
   await deps.registry.deleteNamespace(name);
 }

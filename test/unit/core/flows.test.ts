@@ -172,7 +172,7 @@ describe('createFlow', () => {
       alice,
       SERVED,
       'exists',
-      /namespace flows\.example\.test .*may not share its name/,
+      /a namespace named flows\.example\.test exists; a flow may not share its name/,
     ],
     ['an invalid name', alice, `or_ders.${SERVED}`, 'invalid-name', /invalid label "or_ders"/],
     ['a URI with a path', alice, `flow://${ORDERS}/x`, 'invalid-name', /must not have a path/],

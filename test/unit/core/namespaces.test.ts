@@ -106,7 +106,10 @@ describe('createNamespace', () => {
     await createNamespace(deps, alice, `a.b.${SERVED}`);
     await assert.rejects(
       createNamespace(deps, alice, `b.${SERVED}`),
-      isKind('exists', /namespace a\.b\.flows\.example\.test below b\.flows\.example\.test/),
+      isKind(
+        'exists',
+        /namespace a\.b\.flows\.example\.test already lies below b\.flows\.example\.test: create namespaces from the top down/,
+      ),
     );
     assert.equal(await registry.getNamespace(`b.${SERVED}`), undefined);
     // A name that merely ends with the same characters is not below it.
@@ -118,7 +121,7 @@ describe('createNamespace', () => {
     await createFlow(deps, alice, `orders.b.${SERVED}`);
     await assert.rejects(
       createNamespace(deps, alice, `b.${SERVED}`),
-      isKind('exists', /flow orders\.b\.flows\.example\.test below b\.flows\.example\.test/),
+      isKind('exists', /flow orders\.b\.flows\.example\.test already lies below b\.flows\.example\.test/),
     );
     assert.equal(await registry.getNamespace(`b.${SERVED}`), undefined);
     assert.equal((await registry.getFlow(`orders.b.${SERVED}`))?.namespace, SERVED);
