@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const eson = path.join(root, 'bin', 'eson');
+// The CLI's entry point, run with this Node (bin/eson is the wrapper that finds one for a shell).
+const eson = path.join(root, 'src', 'cli', 'bin.ts');
 const dir = await mkdtemp(path.join(os.tmpdir(), 'eson-demo-'));
 const env = { ...process.env, ESON_CONFIG_DIR: path.join(dir, 'config') };
 

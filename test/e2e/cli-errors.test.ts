@@ -13,7 +13,8 @@ import type { TestAgent } from '../support/agent-harness.ts';
 import { FQDN, NAMESPACE, startTestAgent, USERS } from '../support/agent-harness.ts';
 import { createCertificateAuthority } from '../../src/tls/certificates.ts';
 import type { RunResult } from './helpers.ts';
-import { closedPort, jsonLines, runEson, show, tempDir } from './helpers.ts';
+import { closedPort, ESON_WRAPPER, jsonLines, runEson, show, tempDir } from './helpers.ts';
+import { execFile } from 'node:child_process';
 
 const T = { timeout: 120_000 };
 const FLOW = `errors.${NAMESPACE}`;
@@ -367,4 +368,32 @@ describe('eson CLI errors and exit codes', () => {
     ) as { version: string };
     assert.equal(version.stdout.trim(), pkg.version);
   });
+
+  it(
+    'bin/eson, the shell wrapper, finds a Node that runs TypeScript whatever node is first on PATH',
+    T,
+    async () => {
+      const config = await freshConfig();
+      // The machine's own node may be older than 22.22 (v20 here): the wrapper must not depend on it.
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          'bash',
+          [ESON_WRAPPER, '--version'],
+          {
+            env: {
+              PATH: '/usr/local/bin:/usr/bin:/bin',
+              HOME: process.env['HOME'] ?? '/tmp',
+              ESON_CONFIG_DIR: config,
+            },
+          },
+          (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+        );
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const pkg = JSON.parse(
+        await readFile(path.resolve(import.meta.dirname, '../../package.json'), 'utf8'),
+      ) as { version: string };
+      assert.equal(run.stdout.trim(), pkg.version);
+    },
+  );
 });

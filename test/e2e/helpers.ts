@@ -11,7 +11,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export const ESON_BIN = path.resolve(import.meta.dirname, '../../bin/eson');
+/** The CLI's entry point, run by the same Node as the tests (bin/eson is the shell wrapper that finds a Node). */
+export const ESON_BIN = path.resolve(import.meta.dirname, '../../src/cli/bin.ts');
+export const ESON_WRAPPER = path.resolve(import.meta.dirname, '../../bin/eson');
 /** One CLI command; generous for a loaded 2-core machine. */
 export const COMMAND_TIMEOUT_MS = 60_000;
 /** Starting `eson dev` or `eson serve` (certificates, registries, listeners). */
