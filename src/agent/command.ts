@@ -54,7 +54,14 @@ export type CommandResult =
   | { readonly kind: 'sasl'; readonly mechanism: SaslServerMechanism; readonly initial: Buffer | null }
   | { readonly kind: 'data'; readonly sink: DataSink };
 
-export type CommandHandler = (args: readonly string[], ctx: CommandContext) => Promise<CommandResult>;
+/**
+ * A command's logic. It may answer at once (NOOP, HELLO) or asynchronously (anything that touches
+ * the registry, a broker or DNS); the connection only waits for the latter.
+ */
+export type CommandHandler = (
+  args: readonly string[],
+  ctx: CommandContext,
+) => CommandResult | Promise<CommandResult>;
 
 export const done = (r: Reply, afterSend?: () => Promise<void>): CommandResult =>
   afterSend ? { kind: 'reply', reply: r, afterSend } : { kind: 'reply', reply: r };

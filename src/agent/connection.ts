@@ -222,7 +222,9 @@ export class Connection implements SessionView {
         const item = this.queue.shift();
         if (!item) break;
         if (this.queue.length < MAX_QUEUED_LINES / 2 && this.socket.isPaused()) this.socket.resume();
-        await this.process(item);
+        // Most commands answer without waiting for anything: only a real wait yields the turn.
+        const pending = this.process(item);
+        if (pending) await pending;
         this.idleTimer.refresh();
         if (this.shuttingDown && this.mode.kind === 'command' && !this.closed) {
           this.closeWith(this.shutdownReply());
@@ -239,7 +241,7 @@ export class Connection implements SessionView {
     if (this.inputEnded) this.endAfterInput();
   }
 
-  private process(item: FramedItem): Promise<void> {
+  private process(item: FramedItem): Promise<void> | void {
     switch (this.mode.kind) {
       case 'data':
         return this.processData(this.mode.sink, item);
@@ -250,7 +252,7 @@ export class Connection implements SessionView {
     }
   }
 
-  private async processCommand(item: FramedItem): Promise<void> {
+  private processCommand(item: FramedItem): Promise<void> | void {
     // A line pipelined behind a WRITE FLOW batch's "." was framed under the event limit.
     if (item.kind === 'line' && Buffer.byteLength(item.text, 'utf8') > this.agent.limits.maxLineOctets) {
       item = { kind: 'fault', fault: 'too-long' };
@@ -297,25 +299,45 @@ export class Connection implements SessionView {
     }
     this.log.debug({ verb: command.verb }, 'command');
     this.state = 'cmdRecvd';
+    let outcome: CommandResult | Promise<CommandResult>;
+    try {
+      outcome = handler(command.args, { session: this, agent: this.agent, signal: this.abort.signal });
+    } catch (error) {
+      outcome = this.errorResult(error);
+    }
+    if (outcome instanceof Promise) return this.finishCommand(outcome);
+    this.commandDone();
+    return this.act(outcome);
+  }
+
+  private async finishCommand(outcome: Promise<CommandResult>): Promise<void> {
     let result: CommandResult;
     try {
-      result = await handler(command.args, { session: this, agent: this.agent, signal: this.abort.signal });
+      result = await outcome;
     } catch (error) {
-      const mapped = replyForError(error);
-      if (!mapped) throw error;
-      result = { kind: 'reply', reply: mapped };
+      result = this.errorResult(error);
     } finally {
-      if (!this.closed) this.state = this.who ? 'ready' : 'accepting';
+      this.commandDone();
     }
     return this.act(result);
   }
 
-  private async act(result: CommandResult): Promise<void> {
+  /** A domain error becomes its reply; anything else is a bug and propagates (421, session closed). */
+  private errorResult(error: unknown): CommandResult {
+    const mapped = replyForError(error);
+    if (!mapped) throw error;
+    return { kind: 'reply', reply: mapped };
+  }
+
+  private commandDone(): void {
+    if (!this.closed) this.state = this.who ? 'ready' : 'accepting';
+  }
+
+  private act(result: CommandResult): Promise<void> | void {
     switch (result.kind) {
       case 'reply':
-        await this.send(result.reply);
-        if (result.afterSend && !this.closed) await result.afterSend();
-        return;
+        if (result.afterSend) return this.sendThen(result.reply, result.afterSend);
+        return this.send(result.reply);
       case 'starttls':
         return this.startTls();
       case 'sasl':
@@ -350,26 +372,27 @@ export class Connection implements SessionView {
     return this.send(r);
   }
 
-  private async processData(sink: DataSink, item: FramedItem): Promise<void> {
+  private processData(sink: DataSink, item: FramedItem): Promise<void> | void {
     if (item.kind === 'fault') {
       // Inside a batch every fault is the event's fault: the batch is refused at ".".
       sink.fault(item.fault);
       return;
     }
     const text = item.text;
-    if (text === '.') {
-      this.mode = { kind: 'command' };
-      this.state = 'cmdRecvd';
-      try {
-        const r = await sink.finish();
-        await this.send(r);
-      } finally {
-        if (!this.closed) this.state = this.who ? 'ready' : 'accepting';
-      }
-      return;
-    }
+    if (text === '.') return this.finishBatch(sink);
     // Dot-stuffing (RFC 5321 §4.5.2): a leading "." was doubled by the client.
     sink.line(text.startsWith('.') ? text.slice(1) : text);
+  }
+
+  private async finishBatch(sink: DataSink): Promise<void> {
+    this.mode = { kind: 'command' };
+    this.state = 'cmdRecvd';
+    try {
+      const r = await sink.finish();
+      await this.send(r);
+    } finally {
+      this.commandDone();
+    }
   }
 
   private async processSasl(exchange: SaslServerExchange, item: FramedItem): Promise<void> {
@@ -414,7 +437,7 @@ export class Connection implements SessionView {
     }
   }
 
-  private endSasl(r: Reply): Promise<void> {
+  private endSasl(r: Reply): Promise<void> | void {
     this.mode = { kind: 'command' };
     this.state = 'accepting';
     return this.send(r);
@@ -475,10 +498,16 @@ export class Connection implements SessionView {
   }
 
   /** Writes a reply; waits for the socket to drain so a slow reader slows only its own session. */
-  private async send(r: Reply): Promise<void> {
+  /** Writes a reply; returns a promise only when the socket is full and the session must wait. */
+  private send(r: Reply): Promise<void> | void {
     if (r.close) return this.closeWith(r);
     if (this.closed) return;
-    if (!this.write(r)) await this.drained();
+    if (!this.write(r)) return this.drained();
+  }
+
+  private async sendThen(r: Reply, afterSend: () => Promise<void>): Promise<void> {
+    await this.send(r);
+    if (!this.closed) await afterSend();
   }
 
   /**
