@@ -34,18 +34,10 @@ import type { Credentials, Endpoint } from './session.ts';
 import { loopbackSources, openSession, openSessions, ReplyReader } from './session.ts';
 import type { MergedSessionRun, SessionLoadSpec } from './tls-worker.ts';
 import { runSessionsInWorkers } from './tls-worker.ts';
+import { envNumber } from './env.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name} must be a positive number, not "${raw}"`);
-  return value;
-}
 
 const SETTINGS = {
   seconds: envNumber('BENCH_SECONDS', 3),

@@ -46,15 +46,7 @@ import type { Bind9Server } from '../test/support/bind9.ts';
 import { nsupdate } from '../test/integration/dns/helpers.ts';
 import type { LatencySummary } from './stats.ts';
 import { Samples } from './stats.ts';
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name} must be a positive number, not "${raw}"`);
-  return value;
-}
+import { envNumber } from './env.ts';
 
 const SETTINGS = {
   uncached: Math.round(envNumber('BENCH_FNS_UNCACHED', 2000)),
