@@ -5,6 +5,7 @@ import { FnapClient, FnapReplyError } from '../client/fnap-client.ts';
 import { CliError, ExitCode, exitCodeForReply } from './exit-codes.ts';
 import type { Profile } from './profile.ts';
 import { loadProfile } from './profile.ts';
+import { splitHostPort } from '../core/host-port.ts';
 
 /** Flags every command accepts (they override the saved login). */
 export interface GlobalOptions {
@@ -19,12 +20,9 @@ export interface GlobalOptions {
 }
 
 export function parseHostPort(value: string, flag = '--agent'): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
-  const port = Number(m?.[2]);
-  if (!m?.[1] || !(port > 0 && port < 65536)) {
-    throw new CliError(`${flag} must be host:port, not "${value}"`, ExitCode.Usage);
-  }
-  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  const parsed = splitHostPort(value);
+  if (!parsed) throw new CliError(`${flag} must be host:port, not "${value}"`, ExitCode.Usage);
+  return parsed;
 }
 
 export function parseTlsMode(value: string): TlsMode {

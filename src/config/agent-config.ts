@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../agent/limits.ts';
 import type { AgentLimits } from '../agent/limits.ts';
 import { canonicalName } from '../core/names.ts';
+import { splitHostPort } from '../core/host-port.ts';
 
 /** Local defaults of the contract: 61000 (STARTTLS) and 61001 (implicit TLS). */
 export const DEFAULT_PORT = 61000;
@@ -47,13 +48,12 @@ const limitsSchema = z
   .strict();
 
 const hostPort = z.string().transform((value, ctx) => {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
-  const port = Number(m?.[2]);
-  if (!m?.[1] || !(port > 0 && port < 65536)) {
+  const parsed = splitHostPort(value);
+  if (!parsed) {
     ctx.addIssue({ code: 'custom', message: `must be host:port, not "${value}"` });
     return z.NEVER;
   }
-  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  return parsed;
 });
 
 /** TTL of the records an agent writes when the config does not say. */

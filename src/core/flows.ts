@@ -19,6 +19,7 @@ import {
 } from './errors.ts';
 import { MAX_NAME_OCTETS, parentName, parseFlowName, parseNamespaceName } from './names.ts';
 import { queueServiceName } from './fns-records.ts';
+import { viaDns } from './via-dns.ts';
 
 export interface CreateFlowOptions {
   readonly broker?: string | undefined;
@@ -232,24 +233,6 @@ export function brokerEndpoint(flow: FlowRecord, queue: QueueInfo): BrokerEndpoi
   const host = colon > 0 ? queue.endpoint.slice(0, colon).replace(/^\[|\]$/g, '') : queue.endpoint;
   const port = colon > 0 ? Number(queue.endpoint.slice(colon + 1)) : 0;
   return { type: flow.broker, host, port, queue: flow.queue, tls: queue.tls };
-}
-
-/**
- * Maps a name-service failure for the client: a name another agent holds is 550; anything else
- * (timeouts, SERVFAIL, a refused key) is a dependency failure, 451, with nothing changed.
- */
-async function viaDns<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (isEsonError(error) && error.kind === 'exists') {
-      throw new EsonError('exists', `${what} refused: the name is already registered in DNS (${message})`, {
-        cause: error,
-      });
-    }
-    throw unavailable(`DNS ${what} failed: ${message}; nothing was changed`, error);
-  }
 }
 
 async function getFlow(deps: CoreDeps, input: string): Promise<FlowRecord> {

@@ -3,9 +3,10 @@ import type { CoreDeps } from './deps.ts';
 import type { Identity } from './identity.ts';
 import type { NamespaceRecord } from '../ports/registry.ts';
 import { ownsNamespace, requireUser } from './access.ts';
-import { EsonError, exists, forbidden, invalidName, notFound, unavailable } from './errors.ts';
+import { EsonError, exists, forbidden, invalidName, notFound } from './errors.ts';
 import { flowServiceName } from './fns-records.ts';
 import { isWithin, MAX_NAME_OCTETS, parentName, parseNamespaceName } from './names.ts';
+import { viaDns } from './via-dns.ts';
 
 /** The nearest existing namespace strictly above `name`, if any. */
 export async function nearestAncestor(deps: CoreDeps, name: string): Promise<NamespaceRecord | undefined> {
@@ -62,7 +63,7 @@ export async function createNamespace(
         `namespace ${name} is too long to publish in DNS: ${service.slice(0, 32)}... would be ${octets} octets, over ${MAX_NAME_OCTETS}`,
       );
     }
-    await viaDnsForNamespace(`registration of namespace ${name}`, () =>
+    await viaDns(`registration of namespace ${name}`, () =>
       ns.writer.registerNamespace({ namespace: name, agent: ns.agent, ttl: ns.ttl }),
     );
   }
@@ -96,18 +97,6 @@ export async function republishNamespaces(deps: CoreDeps): Promise<string[]> {
       });
   }
   return failures;
-}
-
-/** A name-service failure reaches the client as 451 with nothing changed. */
-async function viaDnsForNamespace<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw unavailable(
-      `DNS ${what} failed: ${error instanceof Error ? error.message : String(error)}; nothing was changed`,
-      error,
-    );
-  }
 }
 
 export interface NamespaceDescription extends NamespaceRecord {
@@ -157,7 +146,7 @@ export async function deleteNamespace(deps: CoreDeps, identity: Identity, input:
       );
     }
     const records = { namespace: name, agent: ns.agent, ttl: ns.ttl };
-    await viaDnsForNamespace(`removal of namespace ${name}`, () => ns.writer.unregisterNamespace(records));
+    await viaDns(`removal of namespace ${name}`, () => ns.writer.unregisterNamespace(records));
     try {
       await deps.registry.deleteNamespace(name);
     } catch (error) {

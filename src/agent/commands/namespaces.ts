@@ -11,6 +11,7 @@ import {
   listNamespaces,
 } from '../../core/namespaces.ts';
 import { expectArgs, first } from './args.ts';
+import { parseNamespaceName } from '../../core/names.ts';
 
 export const createNamespaceCommand: CommandHandler = async (args, ctx) => {
   expectArgs(args, 1, 1, 'CREATE NAMESPACE <namespace>');
@@ -39,7 +40,7 @@ export const describeNamespaceCommand: CommandHandler = async (args, ctx) => {
 export const deleteNamespaceCommand: CommandHandler = async (args, ctx) => {
   expectArgs(args, 1, 1, 'DELETE NAMESPACE <namespace>');
   await deleteNamespace(ctx.agent.deps, identityOf(ctx), first(args));
-  return done(reply(ReplyCode.Ok, `namespace ${first(args).toLowerCase().replace(/\.$/, '')} deleted`));
+  return done(reply(ReplyCode.Ok, `namespace ${parseNamespaceName(first(args))} deleted`));
 };
 
 export const listNamespacesCommand: CommandHandler = async (args, ctx) => {

@@ -6,6 +6,7 @@ import type { Output } from '../output.ts';
 import type { GlobalOptions } from '../session.ts';
 import { withSession } from '../session.ts';
 import { parseListItem } from './list.ts';
+import { parseFlowName } from '../../core/names.ts';
 
 export interface FlowOptions {
   broker?: string;
@@ -36,7 +37,7 @@ export async function createFlow(
     (c) => c.command(['CREATE FLOW', name, ...flowPairs(options)].join(' ')),
     name,
   );
-  out.result(r.lines[0] ?? '', { flow: name.toLowerCase().replace(/^flow:\/\//, ''), created: true });
+  out.result(r.lines[0] ?? '', { flow: parseFlowName(name), created: true });
 }
 
 export async function updateFlow(
@@ -48,12 +49,12 @@ export async function updateFlow(
   if (pairs.length === 0)
     throw new CliError('nothing to update: pass --visibility or --description', ExitCode.Usage);
   const r = await withSession(options, (c) => c.command(['UPDATE FLOW', name, ...pairs].join(' ')), name);
-  out.result(r.lines[0] ?? '', { flow: name.toLowerCase().replace(/^flow:\/\//, ''), updated: true });
+  out.result(r.lines[0] ?? '', { flow: parseFlowName(name), updated: true });
 }
 
 export async function deleteFlow(name: string, options: GlobalOptions, out: Output): Promise<void> {
   const r = await withSession(options, (c) => c.command(`DELETE FLOW ${name}`), name);
-  out.result(r.lines[0] ?? '', { flow: name.toLowerCase().replace(/^flow:\/\//, ''), deleted: true });
+  out.result(r.lines[0] ?? '', { flow: parseFlowName(name), deleted: true });
 }
 
 export async function describeFlow(name: string, options: GlobalOptions, out: Output): Promise<void> {
